@@ -1,0 +1,3 @@
+module chirp/contract
+
+go 1.26

@@ -1,0 +1,144 @@
+package contract
+
+// User is an account as shown to clients.
+type User struct {
+	Handle string `json:"handle"`
+}
+
+// Tweet is a tweet as shown to clients and carried by events.
+// At is the acceptance time, RFC 3339 UTC with milliseconds.
+type Tweet struct {
+	ID     string `json:"id"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+	At     string `json:"at"`
+	Likes  int    `json:"likes"`
+}
+
+// Reply is what every request endpoint answers: OK with the result fields of
+// the operation, or not OK with Error. The gateway forwards it to the client
+// adding only "re" (and "token" for signup and login).
+type Reply struct {
+	OK     bool    `json:"ok"`
+	Error  *Error  `json:"error,omitempty"`
+	User   *User   `json:"user,omitempty"`
+	Tweet  *Tweet  `json:"tweet,omitempty"`
+	Likes  *int    `json:"likes,omitempty"`
+	Tweets []Tweet `json:"tweets,omitempty"`
+	Next   string  `json:"next,omitempty"`
+}
+
+// Replies as services encode them; each has exactly the fields of its
+// operation's result, so a client sees "tweets":[] rather than no field.
+type (
+	ErrorReply struct {
+		OK    bool   `json:"ok"`
+		Error *Error `json:"error"`
+	}
+	EmptyReply struct {
+		OK bool `json:"ok"`
+	}
+	UserReply struct {
+		OK   bool `json:"ok"`
+		User User `json:"user"`
+	}
+	TweetReply struct {
+		OK    bool  `json:"ok"`
+		Tweet Tweet `json:"tweet"`
+	}
+	LikesReply struct {
+		OK    bool `json:"ok"`
+		Likes int  `json:"likes"`
+	}
+	FeedReply struct {
+		OK     bool    `json:"ok"`
+		Tweets []Tweet `json:"tweets"`
+		Next   string  `json:"next,omitempty"`
+	}
+)
+
+// Fail builds the reply for a failed request.
+func Fail(code, message string) ErrorReply {
+	return ErrorReply{Error: &Error{Code: code, Message: message}}
+}
+
+// Requests to the endpoints. The acting account (Follower, Author, User) is
+// set by the gateway from the authenticated connection, never by a client.
+type (
+	SignupRequest struct {
+		Handle   string `json:"handle"`
+		Password string `json:"password"`
+	}
+	LoginRequest struct {
+		Handle   string `json:"handle"`
+		Password string `json:"password"`
+	}
+	FollowRequest struct {
+		Follower string `json:"follower"`
+		Followee string `json:"followee"`
+	}
+	PostRequest struct {
+		Author string `json:"author"`
+		Text   string `json:"text"`
+	}
+	LikeRequest struct {
+		User  string `json:"user"`
+		Tweet string `json:"tweet"`
+	}
+	FeedRequest struct {
+		User   string `json:"user"`
+		Limit  int    `json:"limit,omitempty"`
+		Before string `json:"before,omitempty"`
+	}
+)
+
+// Commands stored on the CHIRP stream (chirp.cmd.*). The endpoint that
+// accepted the request publishes them; only the owning service consumes them.
+type (
+	// SignupCmd carries a password hash, never the password.
+	SignupCmd struct {
+		Handle string `json:"handle"`
+		Hash   string `json:"hash"`
+	}
+	FollowCmd = FollowRequest
+	PostCmd   = PostRequest
+	LikeCmd   = LikeRequest
+)
+
+// Events stored on the CHIRP stream (chirp.evt.*).
+type (
+	UserCreated struct {
+		Handle string `json:"handle"`
+		At     string `json:"at"`
+	}
+	// UserFollowed is published for every accepted follow, also a repeated
+	// one, so the feed service can answer it; consumers must be idempotent.
+	UserFollowed struct {
+		Follower string `json:"follower"`
+		Followee string `json:"followee"`
+		At       string `json:"at"`
+	}
+	TweetPosted struct {
+		Tweet Tweet `json:"tweet"`
+	}
+	// TweetLiked carries the absolute like count after the like (a repeated
+	// like carries an unchanged count), so applying it twice is harmless.
+	TweetLiked struct {
+		Tweet  string `json:"tweet"`
+		Author string `json:"author"`
+		By     string `json:"by"`
+		Likes  int    `json:"likes"`
+	}
+	// Presence says that handle opened its first (Online) or closed its last
+	// socket on one gateway.
+	Presence struct {
+		Handle  string `json:"handle"`
+		Gateway string `json:"gateway"`
+		Online  bool   `json:"online"`
+	}
+	// GatewayStarted tells consumers to forget the presence a previous run
+	// of the same gateway left behind.
+	GatewayStarted struct {
+		Gateway string `json:"gateway"`
+	}
+)

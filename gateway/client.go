@@ -1,0 +1,334 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"chirp/contract"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+)
+
+// client is one WebSocket connection. Its reader goroutine reads frames and
+// sends requests; its writer goroutine is the only one that writes to the
+// socket, batching whatever is queued into one frame. The hub hands it
+// pushes and replies through the bounded queue; a client whose queue is
+// full is closed with CloseSlowClient rather than slowing anyone else.
+type client struct {
+	id    uint64
+	g     *Gateway
+	conn  *websocket.Conn
+	queue chan item
+	done  chan struct{}
+	once  sync.Once
+	log   *slog.Logger
+
+	// Owned by the reader goroutine.
+	handle string // acting account, "" before signup/login/auth
+	next   uint64 // last request number
+
+	// Owned by the hub goroutine.
+	hubKey string
+}
+
+// item is what the writer receives: a frame to send, a service reply to
+// request number reply, or the registration of a request in flight.
+type item struct {
+	frame   []byte
+	reply   uint64
+	pending *pendingReq
+}
+
+type pendingReq struct {
+	n        uint64
+	id       string
+	deadline time.Time
+}
+
+// enqueue hands an item to the writer without blocking; a full queue means
+// the client is too slow and it is closed.
+func (c *client) enqueue(it item) {
+	select {
+	case c.queue <- it:
+	case <-c.done:
+	default:
+		c.log.Warn("send queue full, closing slow client")
+		c.close(CloseSlowClient, "send queue full")
+	}
+}
+
+// send hands an item to the writer, waiting for room; used by the reader
+// for the client's own requests.
+func (c *client) send(it item) bool {
+	select {
+	case c.queue <- it:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// close sends a close frame with code and closes the socket; safe from any
+// goroutine, effective once.
+func (c *client) close(code int, reason string) {
+	c.once.Do(func() {
+		close(c.done)
+		msg := websocket.FormatCloseMessage(code, reason)
+		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		_ = c.conn.Close()
+	})
+}
+
+// writeLoop owns writes to the socket until the client is closed.
+func (c *client) writeLoop() {
+	ping := time.NewTicker(c.g.cfg.PingInterval)
+	defer ping.Stop()
+	expire := time.NewTicker(250 * time.Millisecond)
+	defer expire.Stop()
+	pending := make(map[uint64]pendingReq)
+	frames := make([][]byte, 0, 64)
+	var buf []byte
+	for {
+		select {
+		case <-c.done:
+			return
+		case it := <-c.queue:
+			frames = c.take(it, pending, frames[:0])
+		drain:
+			for len(frames) < 64 {
+				select {
+				case it := <-c.queue:
+					frames = c.take(it, pending, frames)
+				default:
+					break drain
+				}
+			}
+			if len(frames) == 0 {
+				continue
+			}
+			buf = batch(buf[:0], frames)
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
+			if err := c.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
+				c.close(websocket.CloseGoingAway, "write failed")
+				return
+			}
+			if cap(buf) > 64<<10 {
+				buf = nil
+			}
+		case now := <-expire.C:
+			for n, p := range pending {
+				if now.After(p.deadline) {
+					delete(pending, n)
+					id := p.id
+					frames = append(frames[:0], errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "the service did not answer in time"}))
+					_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
+					if err := c.conn.WriteMessage(websocket.TextMessage, frames[0]); err != nil {
+						c.close(websocket.CloseGoingAway, "write failed")
+						return
+					}
+				}
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.cfg.WriteTimeout)); err != nil {
+				c.close(websocket.CloseGoingAway, "ping failed")
+				return
+			}
+		}
+	}
+}
+
+// take turns one item into frames to write.
+func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [][]byte {
+	switch {
+	case it.pending != nil:
+		pending[it.pending.n] = *it.pending
+	case it.reply != 0:
+		p, ok := pending[it.reply]
+		if !ok {
+			return frames // answered late, after unavailable was sent
+		}
+		delete(pending, it.reply)
+		frames = append(frames, withRe(p.id, it.frame))
+	default:
+		frames = append(frames, it.frame)
+	}
+	return frames
+}
+
+// readLoop reads frames until the socket fails or closes.
+func (c *client) readLoop() {
+	c.conn.SetReadLimit(MaxFrame)
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.g.cfg.PongWait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(c.g.cfg.PongWait))
+	})
+	for {
+		kind, frame, err := c.conn.ReadMessage()
+		if err != nil {
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				c.close(websocket.CloseMessageTooBig, "frame over 64 KiB")
+			default:
+				c.close(websocket.CloseNormalClosure, "")
+			}
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(c.g.cfg.PongWait))
+		if kind != websocket.TextMessage {
+			c.close(websocket.CloseUnsupportedData, "binary frames are not supported")
+			return
+		}
+		c.serve(frame)
+	}
+}
+
+// serve answers one request frame.
+func (c *client) serve(frame []byte) {
+	r, perr := decodeRequest(frame)
+	if perr != nil {
+		c.send(item{frame: errorFrame(r.ID, perr)})
+		return
+	}
+	id := *r.ID
+	fail := func(code, msg string) {
+		c.send(item{frame: errorFrame(&id, &contract.Error{Code: code, Message: msg})})
+	}
+	need := func(fields ...*string) bool {
+		for _, f := range fields {
+			if f == nil {
+				fail(contract.CodeBadRequest, "missing a required field for op "+strconv.Quote(*r.Op))
+				return false
+			}
+		}
+		return true
+	}
+	op := *r.Op
+	switch op {
+	case "signup", "login":
+		if !need(r.Handle, r.Password) {
+			return
+		}
+		subj := contract.SubjSignup
+		if op == "login" {
+			subj = contract.SubjLogin
+		}
+		body, _ := json.Marshal(contract.SignupRequest{Handle: *r.Handle, Password: *r.Password})
+		c.authenticate(id, subj, body)
+		return
+	case "auth":
+		if !need(r.Token) {
+			return
+		}
+		handle, err := c.g.tokens.verify(*r.Token, time.Now())
+		if err != nil {
+			fail(contract.CodeUnauthenticated, "bad or expired token")
+			return
+		}
+		c.actAs(id, handle, "")
+		return
+	case "post", "follow", "like", "feed":
+	default:
+		fail(contract.CodeUnknownOp, "unknown op "+strconv.Quote(op))
+		return
+	}
+	if c.handle == "" {
+		fail(contract.CodeUnauthenticated, "sign up, log in or auth first")
+		return
+	}
+	var subj string
+	var body any
+	switch op {
+	case "post":
+		if !need(r.Text) {
+			return
+		}
+		subj, body = contract.SubjPost, contract.PostRequest{Author: c.handle, Text: *r.Text}
+	case "follow":
+		if !need(r.Handle) {
+			return
+		}
+		subj, body = contract.SubjFollow, contract.FollowRequest{Follower: c.handle, Followee: *r.Handle}
+	case "like":
+		if !need(r.Tweet) {
+			return
+		}
+		subj, body = contract.SubjLike, contract.LikeRequest{User: c.handle, Tweet: *r.Tweet}
+	case "feed":
+		req := contract.FeedRequest{User: c.handle, Limit: contract.FeedDefaultLim}
+		if r.Limit != nil {
+			if *r.Limit < 1 || *r.Limit > contract.FeedMaxLimit {
+				fail(contract.CodeInvalid, "limit must be 1-200")
+				return
+			}
+			req.Limit = *r.Limit
+		}
+		if r.Before != nil {
+			req.Before = *r.Before
+		}
+		subj, body = contract.SubjFeed, req
+	}
+	c.request(id, subj, body)
+}
+
+// request sends a request whose reply the hub routes back to this client.
+// The writer learns of it before it is sent, so the reply always finds it.
+func (c *client) request(id, subject string, body any) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeInternal, Message: "encode request"})})
+		return
+	}
+	c.next++
+	n := c.next
+	if !c.send(item{pending: &pendingReq{n: n, id: id, deadline: time.Now().Add(c.g.cfg.RequestTimeout)}}) {
+		return
+	}
+	m := &nats.Msg{Subject: subject, Reply: c.g.hub.inbox + "." + strconv.FormatUint(c.id, 10) + "." + strconv.FormatUint(n, 10), Data: data}
+	if err := c.g.nc.PublishMsg(m); err != nil {
+		c.log.Warn("publish request", "subject", subject, "err", err)
+	}
+}
+
+// authenticate performs signup or login synchronously (nothing else on this
+// connection should run as an account that is changing).
+func (c *client) authenticate(id, subject string, body []byte) {
+	msg, err := c.g.nc.Request(subject, body, c.g.cfg.AuthTimeout)
+	if err != nil {
+		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "the user service did not answer in time"})})
+		return
+	}
+	var rep contract.Reply
+	if err := json.Unmarshal(msg.Data, &rep); err != nil {
+		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeInternal, Message: "malformed service reply"})})
+		return
+	}
+	if !rep.OK || rep.User == nil {
+		c.send(item{frame: withRe(id, msg.Data)})
+		return
+	}
+	c.actAs(id, rep.User.Handle, c.g.tokens.mint(rep.User.Handle, time.Now()))
+}
+
+// actAs makes the connection act as handle and answers the request once
+// this gateway receives the account's pushes.
+func (c *client) actAs(id, handle, token string) {
+	if err := <-c.g.hub.attach(c, handle); err != nil {
+		c.log.Warn("attach account", "account", handle, "err", err)
+		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "could not subscribe to the account's feed"})})
+		return
+	}
+	c.handle = handle
+	type reply struct {
+		Re    string        `json:"re"`
+		OK    bool          `json:"ok"`
+		User  contract.User `json:"user"`
+		Token string        `json:"token,omitempty"`
+	}
+	b, _ := json.Marshal(reply{Re: id, OK: true, User: contract.User{Handle: handle}, Token: token})
+	c.send(item{frame: b})
+}

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"chirp/contract"
+)
+
+// Close codes the gateway uses besides the standard ones (1000 normal,
+// 1001 going away, 1003 binary frame, 1009 frame over 64 KiB).
+const (
+	// CloseSlowClient: the client did not read its pushes fast enough and
+	// its send queue filled up. Reconnect and resume.
+	CloseSlowClient = 4008
+)
+
+// MaxFrame is the largest frame a client may send.
+const MaxFrame = 64 << 10
+
+// MaxRequestID bounds the client's request id.
+const MaxRequestID = 128
+
+// request is a client frame. Pointer fields tell "absent" from "empty";
+// a field of the wrong JSON type fails decoding with bad_request.
+type request struct {
+	ID       *string `json:"id"`
+	Op       *string `json:"op"`
+	Handle   *string `json:"handle"`
+	Password *string `json:"password"`
+	Token    *string `json:"token"`
+	Text     *string `json:"text"`
+	Tweet    *string `json:"tweet"`
+	Limit    *int    `json:"limit"`
+	Before   *string `json:"before"`
+}
+
+// errNotJSON marks a frame that is not a JSON object at all: its reply has
+// no "re".
+var errNotJSON = errors.New("frame is not a JSON object")
+
+// decodeRequest parses a frame. On a field error it still returns the id if
+// the id itself was readable, so the error reply can carry "re".
+func decodeRequest(frame []byte) (request, *contract.Error) {
+	var r request
+	trimmed := bytes.TrimSpace(frame)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return r, badRequest(errNotJSON.Error())
+	}
+	err := json.Unmarshal(trimmed, &r)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "id" {
+			r.ID = nil
+		}
+		return r, badRequest("field " + strconv.Quote(typeErr.Field) + " has the wrong type")
+	default:
+		r.ID = nil
+		return r, badRequest(errNotJSON.Error())
+	}
+	if r.ID == nil || *r.ID == "" {
+		return r, badRequest(`missing "id" (a string)`)
+	}
+	if len(*r.ID) > MaxRequestID {
+		r.ID = nil
+		return r, badRequest(`"id" longer than 128 bytes`)
+	}
+	if r.Op == nil {
+		return r, badRequest(`missing "op" (a string)`)
+	}
+	return r, nil
+}
+
+func badRequest(msg string) *contract.Error {
+	return &contract.Error{Code: contract.CodeBadRequest, Message: msg}
+}
+
+// errorFrame encodes an error reply; id nil gives a reply without "re".
+func errorFrame(id *string, e *contract.Error) []byte {
+	type frame struct {
+		Re    *string         `json:"re,omitempty"`
+		OK    bool            `json:"ok"`
+		Error *contract.Error `json:"error"`
+	}
+	b, _ := json.Marshal(frame{Re: id, Error: e})
+	return b
+}
+
+// withRe splices "re":id into a service reply object, so the reply is
+// forwarded without being decoded.
+func withRe(id string, reply []byte) []byte {
+	reply = bytes.TrimSpace(reply)
+	q, _ := json.Marshal(id)
+	out := make([]byte, 0, len(reply)+len(q)+8)
+	out = append(out, `{"re":`...)
+	out = append(out, q...)
+	if len(reply) > 2 && reply[0] == '{' {
+		out = append(out, ',')
+		out = append(out, reply[1:]...)
+		return out
+	}
+	return append(out, `,"ok":false,"error":{"code":"internal","message":"malformed service reply"}}`...)
+}
+
+// batch joins frames into one: the frame itself, or a JSON array.
+func batch(dst []byte, frames [][]byte) []byte {
+	if len(frames) == 1 {
+		return append(dst, frames[0]...)
+	}
+	dst = append(dst, '[')
+	for i, f := range frames {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, f...)
+	}
+	return append(dst, ']')
+}

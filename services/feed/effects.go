@@ -1,0 +1,35 @@
+package feed
+
+import "chirp/contract"
+
+// Effect is the closed set of effects the feed world emits. The loop
+// performs them in the order given; the world emits a request's Respond
+// before the pushes it causes, so a writer hears back first.
+type Effect interface{ isEffect() }
+
+// Respond answers a request.
+type Respond struct {
+	To   string
+	Body any
+}
+
+// PushTweet sends a tweet push to each account in Keys; Seqs[i] is the push
+// sequence number of Keys[i]. One effect for all recipients lets the loop
+// encode the tweet once.
+type PushTweet struct {
+	Keys  []string
+	Seqs  []uint64
+	Tweet contract.Tweet
+}
+
+// PushLikes sends a like-count push to each account in Keys.
+type PushLikes struct {
+	Keys  []string
+	Seqs  []uint64
+	Tweet string
+	Likes int
+}
+
+func (Respond) isEffect()   {}
+func (PushTweet) isEffect() {}
+func (PushLikes) isEffect() {}

@@ -1,0 +1,226 @@
+// Package feed is the feed service's world: every account's home feed
+// (fan-out on write), who is online, and the pushes. It is a pure state
+// machine: Step is its only entry point, and it does no IO and reads no
+// clock.
+//
+// Invariant: feed(U) holds the newest contract.FeedCap tweets whose author
+// is U or an account U follows, oldest first. An author's own list keeps
+// only its newest FeedCap tweets, which is enough: an older one cannot be in
+// anybody's newest FeedCap.
+package feed
+
+import (
+	"chirp/contract"
+)
+
+// World holds every feed.
+type World struct {
+	accounts map[string]*account // by key
+	tweets   map[string]*entry   // by id; only tweets some author list holds
+	gateways map[string]map[string]struct{}
+}
+
+type account struct {
+	feed      timeline            // home feed
+	own       timeline            // this account's own newest tweets
+	followers []string            // keys, in follow order
+	following map[string]struct{} // keys
+	online    map[string]struct{} // gateways with a socket of this account
+	seq       uint64              // last push sequence number
+}
+
+// New returns an empty world.
+func New() *World {
+	return &World{
+		accounts: make(map[string]*account),
+		tweets:   make(map[string]*entry),
+		gateways: make(map[string]map[string]struct{}),
+	}
+}
+
+// Step applies one input and returns the effects to perform, in order.
+func (w *World) Step(in Input) []Effect {
+	switch in := in.(type) {
+	case Posted:
+		return w.posted(in)
+	case Liked:
+		return w.liked(in)
+	case Followed:
+		return w.followed(in)
+	case Presence:
+		w.presence(in)
+		return nil
+	case GatewayStarted:
+		for key := range w.gateways[in.Gateway] {
+			delete(w.accounts[key].online, in.Gateway)
+		}
+		delete(w.gateways, in.Gateway)
+		return nil
+	case Read:
+		return w.read(in)
+	}
+	return nil
+}
+
+func (w *World) account(key string) *account {
+	a, ok := w.accounts[key]
+	if !ok {
+		a = &account{following: map[string]struct{}{}}
+		w.accounts[key] = a
+	}
+	return a
+}
+
+func (w *World) posted(in Posted) []Effect {
+	reply := respond(in.Reply, contract.TweetReply{OK: true, Tweet: in.Tweet})
+	if _, dup := w.tweets[in.Tweet.ID]; dup || in.Tweet.ID == "" {
+		return reply
+	}
+	key := contract.Key(in.Tweet.Author)
+	author := w.account(key)
+	e := &entry{t: in.Tweet}
+	added, dropped := author.own.insert(e, contract.FeedCap)
+	if !added {
+		return reply
+	}
+	w.tweets[e.t.ID] = e
+	if dropped != nil {
+		// No feed can hold a tweet its author's list no longer holds.
+		delete(w.tweets, dropped.t.ID)
+	}
+	push := PushTweet{Tweet: in.Tweet}
+	w.deliver(key, author, e, &push)
+	for _, fk := range author.followers {
+		w.deliver(fk, w.accounts[fk], e, &push)
+	}
+	if len(push.Keys) == 0 {
+		return reply
+	}
+	return append(reply, push)
+}
+
+// deliver puts e in a's feed and, if a is online, adds a push.
+func (w *World) deliver(key string, a *account, e *entry, push *PushTweet) {
+	if added, _ := a.feed.insert(e, contract.FeedCap); !added || len(a.online) == 0 {
+		return
+	}
+	a.seq++
+	push.Keys = append(push.Keys, key)
+	push.Seqs = append(push.Seqs, a.seq)
+}
+
+func (w *World) liked(in Liked) []Effect {
+	reply := respond(in.Reply, contract.LikesReply{OK: true, Likes: in.Likes})
+	e, ok := w.tweets[in.Tweet]
+	if !ok || e.t.Likes == in.Likes {
+		return reply
+	}
+	e.t.Likes = in.Likes
+	push := PushLikes{Tweet: in.Tweet, Likes: in.Likes}
+	key := contract.Key(e.t.Author)
+	author := w.accounts[key]
+	w.notifyLikes(key, author, e, &push)
+	for _, fk := range author.followers {
+		w.notifyLikes(fk, w.accounts[fk], e, &push)
+	}
+	if len(push.Keys) == 0 {
+		return reply
+	}
+	return append(reply, push)
+}
+
+func (w *World) notifyLikes(key string, a *account, e *entry, push *PushLikes) {
+	if len(a.online) == 0 || !a.feed.contains(e) {
+		return
+	}
+	a.seq++
+	push.Keys = append(push.Keys, key)
+	push.Seqs = append(push.Seqs, a.seq)
+}
+
+func (w *World) followed(in Followed) []Effect {
+	reply := respond(in.Reply, contract.EmptyReply{OK: true})
+	fk, tk := contract.Key(in.Follower), contract.Key(in.Followee)
+	if fk == tk {
+		return reply
+	}
+	follower := w.account(fk)
+	if _, ok := follower.following[tk]; ok {
+		return reply
+	}
+	followee := w.account(tk)
+	follower.following[tk] = struct{}{}
+	followee.followers = append(followee.followers, fk)
+	// Backfill: the followee's tweets enter the feed, without pushes.
+	follower.feed = merge(follower.feed, followee.own, contract.FeedCap)
+	return reply
+}
+
+func (w *World) presence(in Presence) {
+	key := contract.Key(in.Handle)
+	a := w.account(key)
+	if in.Online {
+		if a.online == nil {
+			a.online = map[string]struct{}{}
+		}
+		a.online[in.Gateway] = struct{}{}
+		if w.gateways[in.Gateway] == nil {
+			w.gateways[in.Gateway] = map[string]struct{}{}
+		}
+		w.gateways[in.Gateway][key] = struct{}{}
+		return
+	}
+	delete(a.online, in.Gateway)
+	delete(w.gateways[in.Gateway], key)
+}
+
+func (w *World) read(in Read) []Effect {
+	limit := in.Limit
+	if limit == 0 {
+		limit = contract.FeedDefaultLim
+	}
+	if limit < 1 || limit > contract.FeedMaxLimit {
+		return respond(in.Reply, contract.Fail(contract.CodeInvalid, "limit must be 1-200"))
+	}
+	page := contract.FeedReply{OK: true, Tweets: []contract.Tweet{}}
+	a, ok := w.accounts[contract.Key(in.User)]
+	if !ok {
+		return respond(in.Reply, page)
+	}
+	end := len(a.feed) // entries [0,end) are older than the cursor
+	if in.Before != "" {
+		at, id, ok := DecodeCursor(in.Before)
+		if !ok {
+			return respond(in.Reply, contract.Fail(contract.CodeInvalid, "before is not a cursor from this feed"))
+		}
+		probe := &entry{t: contract.Tweet{At: at, ID: id}}
+		for end > 0 && !older(a.feed[end-1], probe) {
+			end--
+		}
+	}
+	for i := end - 1; i >= 0 && len(page.Tweets) < limit; i-- {
+		page.Tweets = append(page.Tweets, a.feed[i].t)
+	}
+	if n := len(page.Tweets); n > 0 && end-n > 0 {
+		last := page.Tweets[n-1]
+		page.Next = EncodeCursor(last.At, last.ID)
+	}
+	return respond(in.Reply, page)
+}
+
+// Feed returns the ids in key's feed, newest first (for tests).
+func (w *World) Feed(handle string) []string {
+	a, ok := w.accounts[contract.Key(handle)]
+	if !ok {
+		return nil
+	}
+	ids := make([]string, 0, len(a.feed))
+	for i := len(a.feed) - 1; i >= 0; i-- {
+		ids = append(ids, a.feed[i].t.ID)
+	}
+	return ids
+}
+
+func respond(to string, body any) []Effect {
+	return []Effect{Respond{To: to, Body: body}}
+}

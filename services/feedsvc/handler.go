@@ -1,0 +1,106 @@
+// Package feedsvc wires the feed world to NATS and turns its pushes into
+// messages already in WebSocket form.
+package feedsvc
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"chirp/contract"
+	"chirp/services/feed"
+	"chirp/services/loop"
+)
+
+// handler steps the feed world; it runs on the loop goroutine.
+type handler struct {
+	w   *feed.World
+	buf []byte
+}
+
+func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
+	in, err := decode(m)
+	if err != nil {
+		return err
+	}
+	for _, e := range h.w.Step(in) {
+		switch e := e.(type) {
+		case feed.Respond:
+			if err := out.Reply(e.To, e.Body); err != nil {
+				return err
+			}
+		case feed.PushTweet:
+			tw, err := json.Marshal(e.Tweet)
+			if err != nil {
+				return fmt.Errorf("encode push: %w", err)
+			}
+			for i, key := range e.Keys {
+				b := make([]byte, 0, len(tw)+48)
+				b = append(b, `{"push":"tweet","seq":`...)
+				b = strconv.AppendUint(b, e.Seqs[i], 10)
+				b = append(b, `,"tweet":`...)
+				b = append(b, tw...)
+				b = append(b, '}')
+				out.Send(contract.Subject(contract.PushPrefix, key), b)
+			}
+		case feed.PushLikes:
+			id, _ := json.Marshal(e.Tweet)
+			for i, key := range e.Keys {
+				b := make([]byte, 0, len(id)+64)
+				b = append(b, `{"push":"likes","seq":`...)
+				b = strconv.AppendUint(b, e.Seqs[i], 10)
+				b = append(b, `,"tweet":`...)
+				b = append(b, id...)
+				b = append(b, `,"likes":`...)
+				b = strconv.AppendInt(b, int64(e.Likes), 10)
+				b = append(b, '}')
+				out.Send(contract.Subject(contract.PushPrefix, key), b)
+			}
+		}
+	}
+	return nil
+}
+
+func decode(m *loop.Msg) (feed.Input, error) {
+	meta := feed.Meta{Seq: m.Seq, At: m.At, Reply: m.Reply}
+	switch {
+	case strings.HasPrefix(m.Subject, contract.EvtTweetPosted+"."):
+		var e contract.TweetPosted
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode tweet posted: %w", err)
+		}
+		return feed.Posted{Meta: meta, Tweet: e.Tweet}, nil
+	case strings.HasPrefix(m.Subject, contract.EvtTweetLiked+"."):
+		var e contract.TweetLiked
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode tweet liked: %w", err)
+		}
+		return feed.Liked{Meta: meta, Tweet: e.Tweet, Likes: e.Likes}, nil
+	case strings.HasPrefix(m.Subject, contract.EvtUserFollowed+"."):
+		var e contract.UserFollowed
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode user followed: %w", err)
+		}
+		return feed.Followed{Meta: meta, Follower: e.Follower, Followee: e.Followee}, nil
+	case strings.HasPrefix(m.Subject, contract.EvtPresence+"."):
+		var e contract.Presence
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode presence: %w", err)
+		}
+		return feed.Presence{Meta: meta, Handle: e.Handle, Gateway: e.Gateway, Online: e.Online}, nil
+	case strings.HasPrefix(m.Subject, contract.EvtGatewayStarted+"."):
+		var e contract.GatewayStarted
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode gateway started: %w", err)
+		}
+		return feed.GatewayStarted{Meta: meta, Gateway: e.Gateway}, nil
+	case m.Subject == contract.SubjFeed:
+		var r contract.FeedRequest
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			return nil, fmt.Errorf("decode feed read: %w", err)
+		}
+		return feed.Read{Reply: m.Reply, User: r.User, Limit: r.Limit, Before: r.Before}, nil
+	}
+	return nil, fmt.Errorf("unexpected subject %s", m.Subject)
+}

@@ -1,0 +1,378 @@
+// Package loop runs a service's world: one goroutine takes the service's
+// inputs in stream order, steps the world through a Handler and performs
+// the effects. It is the only place where a world meets NATS.
+//
+// Order of effects for one stream input: its events are stored on the
+// stream and acknowledged, then its replies and pushes are published, then
+// the input is acknowledged to its durable consumer. Inputs are completed in
+// the order they were stepped, so the consumer's ack floor is always a
+// prefix of what the world has applied and whose effects are done.
+//
+// Start-up: the world is rebuilt by replaying, with effects suppressed,
+// every input up to the durable consumer's ack floor; consumption then
+// resumes right after it with effects on. Events re-published after a crash
+// carry the same Nats-Msg-Id (service, input sequence, index) and are
+// dropped by the stream as duplicates.
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"chirp/contract"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Handler decodes one input, steps the world with it and records the
+// effects in out. It runs on the loop goroutine only. An error means the
+// input could not be decoded; the loop dead-letters it.
+type Handler interface {
+	Handle(m *Msg, out *Out) error
+}
+
+// Config names what a loop consumes.
+type Config struct {
+	// Name is the service name: durable consumer name, Nats-Msg-Id prefix,
+	// dead-letter subject suffix.
+	Name string
+	// Filters are the stream subjects this world consumes.
+	Filters []string
+	// MaxAckPending bounds inputs stepped but not yet completed.
+	MaxAckPending int
+	// Log receives the loop's logs.
+	Log *slog.Logger
+}
+
+// DeadLetterPrefix is followed by the service name: undecodable inputs are
+// republished there with their stream sequence in the Chirp-Seq header.
+const DeadLetterPrefix = "chirp.dlq"
+
+// Loop owns one world.
+type Loop struct {
+	cfg     Config
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	h       Handler
+	queries chan *nats.Msg
+	log     *slog.Logger
+	ready   chan struct{}
+}
+
+// New prepares a loop; Run starts it.
+func New(nc *nats.Conn, js jetstream.JetStream, cfg Config, h Handler) *Loop {
+	if cfg.MaxAckPending <= 0 {
+		cfg.MaxAckPending = 20000
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Loop{
+		cfg: cfg, nc: nc, js: js, h: h,
+		queries: make(chan *nats.Msg, 8192),
+		log:     cfg.Log.With("service", cfg.Name),
+		ready:   make(chan struct{}),
+	}
+}
+
+// Query hands a query (a read that changes nothing) to the loop; it is
+// stepped between stream inputs and answered at once. It drops the query
+// and answers unavailable when the loop is overloaded.
+func (l *Loop) Query(m *nats.Msg) {
+	select {
+	case l.queries <- m:
+	default:
+		if m.Reply != "" {
+			_ = l.nc.Publish(m.Reply, failJSON(contract.CodeUnavailable, "service overloaded"))
+		}
+	}
+}
+
+// Ready is closed once recovery is done and the loop takes live inputs.
+func (l *Loop) Ready() <-chan struct{} { return l.ready }
+
+// Run recovers the world and then steps inputs until ctx ends.
+func (l *Loop) Run(ctx context.Context) error {
+	floor, err := l.ackFloor(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := l.replay(ctx, floor)
+	if err != nil {
+		return err
+	}
+	l.log.Info("recovered", "inputs", n, "ack_floor", floor, "took", time.Since(start).Round(time.Millisecond))
+	cons, err := l.js.CreateOrUpdateConsumer(ctx, contract.StreamName, l.consumerConfig(floor))
+	if err != nil {
+		return fmt.Errorf("create consumer %s: %w", l.cfg.Name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", l.cfg.Name, err)
+	}
+	defer it.Stop()
+	inputs := make(chan jetstream.Msg, 1024)
+	go func() {
+		defer close(inputs)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					l.log.Error("consumer stopped", "err", err)
+				}
+				return
+			}
+			inputs <- m
+		}
+	}()
+	done := make(chan *completion, 4096)
+	completerDone := make(chan struct{})
+	go func() {
+		defer close(completerDone)
+		l.complete(ctx, done)
+	}()
+	defer func() { close(done); <-completerDone }()
+	close(l.ready)
+
+	applied := floor
+	var out Out
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-inputs:
+			if !ok {
+				return fmt.Errorf("%s: input iterator closed", l.cfg.Name)
+			}
+			meta, err := m.Metadata()
+			if err != nil {
+				l.log.Error("input without metadata", "subject", m.Subject(), "err", err)
+				_ = m.Term()
+				continue
+			}
+			seq := meta.Sequence.Stream
+			if seq <= applied {
+				// A redelivery of an input already stepped; its
+				// completion is queued and will acknowledge it.
+				continue
+			}
+			applied = seq
+			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply)}
+			out.reset()
+			if err := l.h.Handle(in, &out); err != nil {
+				l.deadLetter(in, err, &out)
+			}
+			done <- l.perform(in, &out, m)
+		case q := <-l.queries:
+			in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
+			out.reset()
+			if err := l.h.Handle(in, &out); err != nil {
+				_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
+			}
+			for _, s := range out.sends {
+				if err := l.nc.PublishMsg(s); err != nil {
+					l.log.Warn("publish reply", "subject", s.Subject, "err", err)
+				}
+			}
+			l.runJobs(out.jobs)
+		}
+	}
+}
+
+func (l *Loop) consumerConfig(floor uint64) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:        l.cfg.Name,
+		FilterSubjects: l.cfg.Filters,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        30 * time.Second,
+		MaxAckPending:  l.cfg.MaxAckPending,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	if floor > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = floor + 1
+	}
+	return cfg
+}
+
+// ackFloor returns the stream sequence up to which every input of this
+// service is completed, and removes the durable consumer so that it can be
+// recreated to start right after that point: inputs delivered to a crashed
+// run but never acknowledged are then delivered again at once instead of
+// after the ack wait.
+func (l *Loop) ackFloor(ctx context.Context) (uint64, error) {
+	cons, err := l.js.Consumer(ctx, contract.StreamName, l.cfg.Name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("consumer %s info: %w", l.cfg.Name, err)
+	}
+	info := cons.CachedInfo()
+	floor := info.AckFloor.Stream
+	if err := l.js.DeleteConsumer(ctx, contract.StreamName, l.cfg.Name); err != nil {
+		return 0, fmt.Errorf("reset consumer %s: %w", l.cfg.Name, err)
+	}
+	return floor, nil
+}
+
+// replay steps every input up to floor with effects suppressed.
+func (l *Loop) replay(ctx context.Context, floor uint64) (int, error) {
+	if floor == 0 {
+		return 0, nil
+	}
+	cons, err := l.js.OrderedConsumer(ctx, contract.StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects: l.cfg.Filters,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
+	if err != nil {
+		return 0, fmt.Errorf("replay: %w", err)
+	}
+	defer it.Stop()
+	var out Out
+	n := 0
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return n, fmt.Errorf("replay: %w", err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return n, fmt.Errorf("replay metadata: %w", err)
+		}
+		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp}
+		out.reset()
+		if err := l.h.Handle(in, &out); err != nil {
+			l.log.Warn("replay: undecodable input skipped", "seq", in.Seq, "subject", in.Subject, "err", err)
+		}
+		n++
+		if in.Seq >= floor {
+			return n, nil
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
+}
+
+// completion is one stepped input whose effects are under way.
+type completion struct {
+	events []*nats.Msg
+	acks   []jetstream.PubAckFuture
+	sends  []*nats.Msg
+	jobs   []func() *nats.Msg
+	input  jetstream.Msg
+}
+
+// perform starts the input's stream publishes and hands the rest to the
+// completer, which keeps the order.
+func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
+	c := &completion{input: m}
+	if len(out.events) > 0 {
+		c.events = make([]*nats.Msg, len(out.events))
+		c.acks = make([]jetstream.PubAckFuture, len(out.events))
+		for i, ev := range out.events {
+			ev.Header.Set(contract.HeaderMsgID, l.cfg.Name+":"+strconv.FormatUint(in.Seq, 10)+":"+strconv.Itoa(i))
+			c.events[i] = ev
+			f, err := l.js.PublishMsgAsync(ev)
+			if err != nil {
+				l.log.Warn("publish event", "subject", ev.Subject, "err", err)
+			}
+			c.acks[i] = f
+		}
+	}
+	if len(out.sends) > 0 {
+		c.sends = append([]*nats.Msg(nil), out.sends...)
+	}
+	if len(out.jobs) > 0 {
+		c.jobs = append([]func() *nats.Msg(nil), out.jobs...)
+	}
+	return c
+}
+
+// complete finishes inputs in step order: events stored, then sends, then
+// the input's acknowledgement.
+func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
+	for c := range done {
+		for i, f := range c.acks {
+			l.confirm(ctx, c.events[i], f)
+		}
+		for _, s := range c.sends {
+			if err := l.nc.PublishMsg(s); err != nil {
+				l.log.Warn("publish", "subject", s.Subject, "err", err)
+			}
+		}
+		l.runJobs(c.jobs)
+		if err := c.input.Ack(); err != nil {
+			l.log.Warn("ack input", "err", err)
+		}
+	}
+}
+
+// confirm waits until ev is stored, publishing it again (same Nats-Msg-Id,
+// so at most one copy is kept) until the stream acknowledges it or ctx ends.
+func (l *Loop) confirm(ctx context.Context, ev *nats.Msg, f jetstream.PubAckFuture) {
+	if f != nil {
+		select {
+		case <-f.Ok():
+			return
+		case err := <-f.Err():
+			l.log.Warn("event not stored, retrying", "subject", ev.Subject, "err", err)
+		case <-ctx.Done():
+			return
+		}
+	}
+	for backoff := 50 * time.Millisecond; ctx.Err() == nil; backoff = min(2*backoff, 2*time.Second) {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := l.js.PublishMsg(pctx, ev)
+		cancel()
+		if err == nil {
+			return
+		}
+		l.log.Warn("event not stored, retrying", "subject", ev.Subject, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (l *Loop) runJobs(jobs []func() *nats.Msg) {
+	for _, job := range jobs {
+		go func() {
+			if m := job(); m != nil {
+				if err := l.nc.PublishMsg(m); err != nil {
+					l.log.Warn("publish job result", "subject", m.Subject, "err", err)
+				}
+			}
+		}()
+	}
+}
+
+// deadLetter records an undecodable input: logged with its sequence,
+// copied to chirp.dlq.<service>, answered bad_request if anyone waits.
+func (l *Loop) deadLetter(in *Msg, cause error, out *Out) {
+	l.log.Error("undecodable input dead-lettered", "seq", in.Seq, "subject", in.Subject, "err", cause)
+	out.reset()
+	dl := nats.NewMsg(DeadLetterPrefix + "." + l.cfg.Name)
+	dl.Data = in.Data
+	dl.Header.Set("Chirp-Seq", strconv.FormatUint(in.Seq, 10))
+	dl.Header.Set("Chirp-Subject", in.Subject)
+	dl.Header.Set("Chirp-Error", cause.Error())
+	out.sends = append(out.sends, dl)
+	_ = out.Reply(in.Reply, contract.Fail(contract.CodeBadRequest, cause.Error()))
+}
+
+func failJSON(code, message string) []byte {
+	return []byte(`{"ok":false,"error":{"code":"` + code + `","message":"` + message + `"}}`)
+}

@@ -1,0 +1,106 @@
+// Package tweet is the tweet service's world: tweets and likes. It learns
+// which accounts exist from the user service's events. It is a pure state
+// machine: Step is its only entry point, and it does no IO and reads no
+// clock; a tweet's id comes from its author's tweet count and its time from
+// the input.
+package tweet
+
+import (
+	"chirp/contract"
+)
+
+// World holds every account it has heard of and every tweet.
+type World struct {
+	accounts map[string]*account // by key
+	tweets   map[string]*tweet   // by id
+}
+
+type account struct {
+	handle string
+	posted uint64 // tweets posted so far; the next id uses posted+1
+}
+
+type tweet struct {
+	authorKey string
+	likers    map[string]struct{}
+}
+
+// New returns an empty world.
+func New() *World {
+	return &World{accounts: make(map[string]*account), tweets: make(map[string]*tweet)}
+}
+
+// Step applies one input and returns the effects to perform, in order.
+// A rejected input changes nothing.
+func (w *World) Step(in Input) []Effect {
+	switch in := in.(type) {
+	case UserCreated:
+		key := contract.Key(in.Handle)
+		if _, ok := w.accounts[key]; !ok && contract.ValidHandle(in.Handle) {
+			w.accounts[key] = &account{handle: in.Handle}
+		}
+		return nil
+	case Post:
+		return w.post(in)
+	case Like:
+		return w.like(in)
+	}
+	return nil
+}
+
+func (w *World) post(in Post) []Effect {
+	key := contract.Key(in.Author)
+	author, ok := w.accounts[key]
+	if !ok {
+		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.Author)
+	}
+	if !contract.ValidText(in.Text) {
+		return fail(in.Reply, contract.CodeInvalid, "text must be 1-280 characters of valid UTF-8")
+	}
+	author.posted++
+	id := contract.TweetID(key, author.posted)
+	w.tweets[id] = &tweet{authorKey: key, likers: map[string]struct{}{}}
+	t := contract.Tweet{ID: id, Author: author.handle, Text: in.Text, At: contract.FormatTime(in.At)}
+	return []Effect{Publish{
+		Subject: contract.Subject(contract.EvtTweetPosted, key),
+		Event:   contract.TweetPosted{Tweet: t},
+		Reply:   in.Reply,
+	}}
+}
+
+func (w *World) like(in Like) []Effect {
+	liker, ok := w.accounts[contract.Key(in.User)]
+	if !ok {
+		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.User)
+	}
+	t, ok := w.tweets[in.Tweet]
+	if !ok {
+		return fail(in.Reply, contract.CodeNotFound, "no such tweet: "+in.Tweet)
+	}
+	// A repeated like changes nothing but is still published with the
+	// unchanged count, so the feed service answers it after the first one.
+	t.likers[contract.Key(liker.handle)] = struct{}{}
+	return []Effect{Publish{
+		Subject: contract.Subject(contract.EvtTweetLiked, t.authorKey),
+		Event: contract.TweetLiked{
+			Tweet:  in.Tweet,
+			Author: w.accounts[t.authorKey].handle,
+			By:     liker.handle,
+			Likes:  len(t.likers),
+		},
+		Reply: in.Reply,
+	}}
+}
+
+// Likes returns the like count of a tweet and whether it exists.
+func (w *World) Likes(id string) (int, bool) {
+	t, ok := w.tweets[id]
+	if !ok {
+		return 0, false
+	}
+	return len(t.likers), true
+}
+
+func fail(to, code, message string) []Effect {
+	return []Effect{Respond{To: to, Body: contract.Fail(code, message)}}
+}
