@@ -1,0 +1,256 @@
+package loadcheck
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrClosed is returned by Do once the connection is closed or broken.
+var ErrClosed = errors.New("connection closed")
+
+const (
+	maxFrameBytes       = 32 << 20
+	defaultWriteTimeout = 10 * time.Second
+)
+
+// Conn is one client WebSocket connection speaking protocol v1. A reader
+// goroutine dispatches replies to the Do call waiting for their "re" id and
+// pushes to the OnPush handler, so several Do calls may be in flight at once.
+// All methods are safe for concurrent use.
+type Conn struct {
+	ws     *websocket.Conn
+	nextID atomic.Uint64
+	wmu    sync.Mutex // serialises writes
+
+	mu      sync.Mutex
+	pending map[string]chan Reply
+	late    map[string]struct{} // ids whose caller gave up; their replies are dropped quietly
+	err     error               // why the connection ended; set once, before done closes
+	done    chan struct{}
+
+	onPush  atomic.Pointer[func(Push)]
+	onError atomic.Pointer[func(error)]
+}
+
+// Dial opens a connection to a ws:// or wss:// URL.
+func Dial(ctx context.Context, url string) (*Conn, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 16 << 10}
+	ws, resp, err := d.DialContext(ctx, url, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial %s: %w (HTTP %s)", url, err, resp.Status)
+		}
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	ws.SetReadLimit(maxFrameBytes)
+	c := &Conn{ws: ws, pending: make(map[string]chan Reply), late: make(map[string]struct{}), done: make(chan struct{})}
+	go c.readLoop()
+	return c, nil
+}
+
+// OnPush sets the handler for pushes. It runs on the reader goroutine in
+// arrival order and must not block for long; nil drops pushes.
+func (c *Conn) OnPush(h func(Push)) {
+	if h == nil {
+		c.onPush.Store(nil)
+		return
+	}
+	c.onPush.Store(&h)
+}
+
+// OnProtocolError sets a handler for input the client could not make sense
+// of (malformed frames, replies nobody waits for). It runs on the reader goroutine.
+func (c *Conn) OnProtocolError(h func(error)) {
+	if h == nil {
+		c.onError.Store(nil)
+		return
+	}
+	c.onError.Store(&h)
+}
+
+// Done is closed when the connection has ended; Err then says why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended, or nil while it is open.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// Close ends the connection. Calls waiting in Do return ErrClosed.
+func (c *Conn) Close() error {
+	// WriteControl may run concurrently with other writes.
+	_ = c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.fail(ErrClosed)
+	return c.ws.Close()
+}
+
+// Do sends {"id","op",...fields} and waits for the matching reply. A reply
+// with ok=false is returned together with a *ServerError. Transport
+// failures wrap ErrClosed or the context's error.
+func (c *Conn) Do(ctx context.Context, op string, fields map[string]any) (Reply, error) {
+	id := strconv.FormatUint(c.nextID.Add(1), 36)
+	msg := make(map[string]any, len(fields)+2)
+	maps.Copy(msg, fields)
+	msg["id"], msg["op"] = id, op
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return Reply{}, fmt.Errorf("%s: encode request: %w", op, err)
+	}
+
+	ch := make(chan Reply, 1)
+	c.mu.Lock()
+	if c.isDone() {
+		err := c.err
+		c.mu.Unlock()
+		return Reply{}, fmt.Errorf("%s: %w", op, err)
+	}
+	c.pending[id] = ch
+	c.mu.Unlock()
+	forget := func(late bool) {
+		c.mu.Lock()
+		if _, ok := c.pending[id]; ok {
+			delete(c.pending, id)
+			if late && len(c.late) < 100000 {
+				c.late[id] = struct{}{}
+			}
+		}
+		c.mu.Unlock()
+	}
+
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultWriteTimeout)
+	}
+	c.wmu.Lock()
+	_ = c.ws.SetWriteDeadline(deadline)
+	err = c.ws.WriteMessage(websocket.TextMessage, data)
+	c.wmu.Unlock()
+	if err != nil {
+		forget(false)
+		c.fail(fmt.Errorf("%w: write: %v", ErrClosed, err))
+		return Reply{}, fmt.Errorf("%s: write: %w", op, ErrClosed)
+	}
+
+	select {
+	case r := <-ch:
+		return finish(op, r)
+	case <-ctx.Done():
+		forget(true)
+		select { // the reply may have raced the deadline
+		case r := <-ch:
+			return finish(op, r)
+		default:
+		}
+		return Reply{}, fmt.Errorf("%s: waiting for reply: %w", op, ctx.Err())
+	case <-c.done:
+		select {
+		case r := <-ch:
+			return finish(op, r)
+		default:
+		}
+		return Reply{}, fmt.Errorf("%s: %w", op, c.Err())
+	}
+}
+
+func finish(op string, r Reply) (Reply, error) {
+	if !r.OK {
+		return r, &ServerError{Op: op, ErrorInfo: *r.Error}
+	}
+	return r, nil
+}
+
+func (c *Conn) isDone() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail records the first reason the connection ended and wakes all waiters.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.isDone() {
+		return
+	}
+	c.err = err
+	close(c.done)
+	c.pending = nil
+}
+
+func (c *Conn) protocolError(err error) {
+	if h := c.onError.Load(); h != nil {
+		(*h)(err)
+	}
+}
+
+func (c *Conn) readLoop() {
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.fail(fmt.Errorf("%w: read: %v", ErrClosed, err))
+			c.ws.Close()
+			return
+		}
+		items, err := splitFrame(data)
+		if err != nil {
+			c.protocolError(fmt.Errorf("frame %.120q: %w", data, err))
+			continue
+		}
+		now := time.Now()
+		for _, raw := range items {
+			m, err := decodeMessage(raw, now)
+			if err != nil {
+				c.protocolError(fmt.Errorf("message %.120q: %w", raw, err))
+				continue
+			}
+			if m.reply != nil {
+				c.deliver(m.reply)
+				continue
+			}
+			if h := c.onPush.Load(); h != nil {
+				(*h)(*m.push)
+			}
+		}
+	}
+}
+
+func (c *Conn) deliver(r *Reply) {
+	c.mu.Lock()
+	ch, ok := c.pending[r.Re]
+	delete(c.pending, r.Re)
+	_, late := c.late[r.Re]
+	delete(c.late, r.Re)
+	closed := c.isDone()
+	c.mu.Unlock()
+	if late || closed {
+		return
+	}
+	if !ok {
+		c.protocolError(fmt.Errorf("reply re=%q matches no request in flight", r.Re))
+		return
+	}
+	ch <- *r // buffered, one reply per id
+}
