@@ -30,11 +30,26 @@ func StreamConfig(replicas int) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStreams creates or updates Chirp's streams. It is idempotent and
-// safe to call from every component at start-up.
+// SnapshotBucket is the object store that holds each world's latest
+// snapshot, one object per world.
+const SnapshotBucket = "chirp-snapshots"
+
+// EnsureStreams creates or updates Chirp's streams and the snapshot bucket.
+// It is idempotent and safe to call from every component at start-up.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	if replicas < 1 {
+		replicas = 1
+	}
 	if _, err := js.CreateOrUpdateStream(ctx, StreamConfig(replicas)); err != nil {
 		return fmt.Errorf("ensure stream %s: %w", contract.StreamName, err)
+	}
+	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      SnapshotBucket,
+		Description: "latest snapshot of each Chirp world",
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	}); err != nil {
+		return fmt.Errorf("ensure object store %s: %w", SnapshotBucket, err)
 	}
 	return nil
 }

@@ -15,8 +15,7 @@ import (
 
 // handler steps the feed world; it runs on the loop goroutine.
 type handler struct {
-	w   *feed.World
-	buf []byte
+	w *feed.World
 }
 
 func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
@@ -104,3 +103,7 @@ func decode(m *loop.Msg) (feed.Input, error) {
 	}
 	return nil, fmt.Errorf("unexpected subject %s", m.Subject)
 }
+
+// Snapshot and Restore let the loop save and load the world.
+func (h *handler) Snapshot() ([]byte, error) { return h.w.Snapshot() }
+func (h *handler) Restore(b []byte) error    { return h.w.Restore(b) }

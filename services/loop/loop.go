@@ -8,9 +8,11 @@
 // the order they were stepped, so the consumer's ack floor is always a
 // prefix of what the world has applied and whose effects are done.
 //
-// Start-up: the world is rebuilt by replaying, with effects suppressed,
-// every input up to the durable consumer's ack floor; consumption then
-// resumes right after it with effects on. Events re-published after a crash
+// Start-up: the world is restored from its latest snapshot (if any) and
+// rebuilt by replaying, with effects suppressed, every later input up to the
+// durable consumer's ack floor; consumption then resumes right after it with
+// effects on. A snapshot is stored only once every input it covers is
+// complete, so it never runs ahead of the ack floor. Events re-published after a crash
 // carry the same Nats-Msg-Id (service, input sequence, index) and are
 // dropped by the stream as duplicates.
 package loop
@@ -45,6 +47,11 @@ type Config struct {
 	Filters []string
 	// MaxAckPending bounds inputs stepped but not yet completed.
 	MaxAckPending int
+	// SnapshotEvery is how many inputs pass between snapshots (0: 10000;
+	// negative: never). SnapshotInterval is the longest time between
+	// snapshots while inputs arrive (0: 30s).
+	SnapshotEvery    int
+	SnapshotInterval time.Duration
 	// Log receives the loop's logs.
 	Log *slog.Logger
 }
@@ -71,6 +78,12 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config, h Handler) *Loop {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 10000
+	}
+	if cfg.SnapshotInterval <= 0 {
+		cfg.SnapshotInterval = 30 * time.Second
 	}
 	return &Loop{
 		cfg: cfg, nc: nc, js: js, h: h,
@@ -103,11 +116,16 @@ func (l *Loop) Run(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	n, err := l.replay(ctx, floor)
+	snap := l.restore(ctx)
+	if snap > floor {
+		// The consumer was lost; the snapshot's inputs were complete.
+		floor = snap
+	}
+	n, err := l.replay(ctx, snap, floor)
 	if err != nil {
 		return err
 	}
-	l.log.Info("recovered", "inputs", n, "ack_floor", floor, "took", time.Since(start).Round(time.Millisecond))
+	l.log.Info("recovered", "snapshot_seq", snap, "replayed", n, "ack_floor", floor, "took", time.Since(start).Round(time.Millisecond))
 	cons, err := l.js.CreateOrUpdateConsumer(ctx, contract.StreamName, l.consumerConfig(floor))
 	if err != nil {
 		return fmt.Errorf("create consumer %s: %w", l.cfg.Name, err)
@@ -141,11 +159,24 @@ func (l *Loop) Run(ctx context.Context) error {
 	close(l.ready)
 
 	applied := floor
+	snapped, sinceSnap := floor, 0
+	snapTick := time.NewTicker(l.cfg.SnapshotInterval)
+	defer snapTick.Stop()
+	snapshot := func() {
+		if p := l.takeSnapshot(applied); p != nil {
+			done <- &completion{snapshot: p}
+		}
+		snapped, sinceSnap = applied, 0
+	}
 	var out Out
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-snapTick.C:
+			if applied > snapped {
+				snapshot()
+			}
 		case m, ok := <-inputs:
 			if !ok {
 				return fmt.Errorf("%s: input iterator closed", l.cfg.Name)
@@ -163,12 +194,15 @@ func (l *Loop) Run(ctx context.Context) error {
 				continue
 			}
 			applied = seq
-			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply)}
+			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply), Request: m.Headers().Get(contract.HeaderRequest)}
 			out.reset()
 			if err := l.h.Handle(in, &out); err != nil {
 				l.deadLetter(in, err, &out)
 			}
 			done <- l.perform(in, &out, m)
+			if sinceSnap++; l.cfg.SnapshotEvery > 0 && sinceSnap >= l.cfg.SnapshotEvery {
+				snapshot()
+			}
 		case q := <-l.queries:
 			in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
 			out.reset()
@@ -222,14 +256,15 @@ func (l *Loop) ackFloor(ctx context.Context) (uint64, error) {
 	return floor, nil
 }
 
-// replay steps every input up to floor with effects suppressed.
-func (l *Loop) replay(ctx context.Context, floor uint64) (int, error) {
-	if floor == 0 {
+// replay steps every input after from up to floor with effects suppressed.
+func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
+	if floor <= from {
 		return 0, nil
 	}
 	cons, err := l.js.OrderedConsumer(ctx, contract.StreamName, jetstream.OrderedConsumerConfig{
 		FilterSubjects: l.cfg.Filters,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from + 1,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("replay consumer: %w", err)
@@ -250,7 +285,7 @@ func (l *Loop) replay(ctx context.Context, floor uint64) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("replay metadata: %w", err)
 		}
-		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp}
+		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp, Request: m.Headers().Get(contract.HeaderRequest)}
 		out.reset()
 		if err := l.h.Handle(in, &out); err != nil {
 			l.log.Warn("replay: undecodable input skipped", "seq", in.Seq, "subject", in.Subject, "err", err)
@@ -265,13 +300,15 @@ func (l *Loop) replay(ctx context.Context, floor uint64) (int, error) {
 	}
 }
 
-// completion is one stepped input whose effects are under way.
+// completion is one stepped input whose effects are under way, or a
+// snapshot waiting for the inputs before it to complete.
 type completion struct {
-	events []*nats.Msg
-	acks   []jetstream.PubAckFuture
-	sends  []*nats.Msg
-	jobs   []func() *nats.Msg
-	input  jetstream.Msg
+	events   []*nats.Msg
+	acks     []jetstream.PubAckFuture
+	sends    []*nats.Msg
+	jobs     []func() *nats.Msg
+	input    jetstream.Msg
+	snapshot *pendingSnapshot
 }
 
 // perform starts the input's stream publishes and hands the rest to the
@@ -303,7 +340,21 @@ func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
 // complete finishes inputs in step order: events stored, then sends, then
 // the input's acknowledgement.
 func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
+	storing := make(chan struct{}, 1)
 	for c := range done {
+		if c.snapshot != nil {
+			select {
+			case storing <- struct{}{}:
+				go func(p *pendingSnapshot) {
+					defer func() { <-storing }()
+					if err := l.storeSnapshot(ctx, p); err != nil {
+						l.log.Warn("snapshot not stored", "seq", p.seq, "err", err)
+					}
+				}(c.snapshot)
+			default: // the previous one is still being written; a later one follows
+			}
+			continue
+		}
 		for i, f := range c.acks {
 			l.confirm(ctx, c.events[i], f)
 		}

@@ -18,7 +18,7 @@ type handler struct {
 
 func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 	var in tweet.Input
-	meta := tweet.Meta{Seq: m.Seq, At: m.At, Reply: m.Reply}
+	meta := tweet.Meta{Seq: m.Seq, At: m.At, Reply: m.Reply, Request: m.Request}
 	switch {
 	case strings.HasPrefix(m.Subject, contract.EvtUserCreated+"."):
 		var e contract.UserCreated
@@ -55,3 +55,7 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 	}
 	return nil
 }
+
+// Snapshot and Restore let the loop save and load the world.
+func (h *handler) Snapshot() ([]byte, error) { return h.w.Snapshot() }
+func (h *handler) Restore(b []byte) error    { return h.w.Restore(b) }

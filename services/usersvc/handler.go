@@ -22,7 +22,7 @@ type handler struct {
 
 func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 	var in user.Input
-	meta := user.Meta{Seq: m.Seq, At: m.At, Reply: m.Reply}
+	meta := user.Meta{Seq: m.Seq, At: m.At, Reply: m.Reply, Request: m.Request}
 	switch {
 	case strings.HasPrefix(m.Subject, contract.CmdSignup+"."):
 		var c contract.SignupCmd
@@ -77,3 +77,7 @@ func verify(e user.VerifyPassword) *nats.Msg {
 	data, _ := json.Marshal(body)
 	return &nats.Msg{Subject: e.To, Data: data}
 }
+
+// Snapshot and Restore let the loop save and load the world.
+func (h *handler) Snapshot() ([]byte, error) { return h.w.Snapshot() }
+func (h *handler) Restore(b []byte) error    { return h.w.Restore(b) }

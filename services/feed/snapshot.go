@@ -1,0 +1,105 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"sort"
+
+	"chirp/contract"
+)
+
+// snapshot is the encoded form of a World. Every tweet is stored once, in
+// its author's own list; feeds refer to tweets by id (a feed only holds
+// tweets some own list holds).
+type snapshot struct {
+	Accounts []snapAccount
+}
+
+type snapAccount struct {
+	Key       string
+	Own       []contract.Tweet
+	Feed      []string
+	Followers []string
+	Following []string
+	Online    []string
+	Seq       uint64
+}
+
+// Snapshot encodes the whole state.
+func (w *World) Snapshot() ([]byte, error) {
+	var s snapshot
+	for key, a := range w.accounts {
+		sa := snapAccount{Key: key, Followers: a.followers, Seq: a.seq}
+		for _, e := range a.own {
+			sa.Own = append(sa.Own, e.t)
+		}
+		for _, e := range a.feed {
+			sa.Feed = append(sa.Feed, e.t.ID)
+		}
+		sa.Following = sortedKeys(a.following)
+		sa.Online = sortedKeys(a.online)
+		s.Accounts = append(s.Accounts, sa)
+	}
+	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].Key < s.Accounts[j].Key })
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
+		return nil, fmt.Errorf("encode feed snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Restore replaces the state with a snapshot's. On error the world is
+// unchanged.
+func (w *World) Restore(b []byte) error {
+	var s snapshot
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
+		return fmt.Errorf("decode feed snapshot: %w", err)
+	}
+	n := New()
+	for _, sa := range s.Accounts {
+		a := n.account(sa.Key)
+		for _, t := range sa.Own {
+			e := &entry{t: t}
+			a.own = append(a.own, e)
+			n.tweets[t.ID] = e
+		}
+	}
+	for _, sa := range s.Accounts {
+		a := n.accounts[sa.Key]
+		a.feed = make(timeline, 0, len(sa.Feed))
+		for _, id := range sa.Feed {
+			e, ok := n.tweets[id]
+			if !ok {
+				return fmt.Errorf("feed snapshot: %s's feed holds unknown tweet %s", sa.Key, id)
+			}
+			a.feed = append(a.feed, e)
+		}
+		a.followers = sa.Followers
+		for _, k := range sa.Following {
+			a.following[k] = struct{}{}
+		}
+		for _, gw := range sa.Online {
+			if a.online == nil {
+				a.online = map[string]struct{}{}
+			}
+			a.online[gw] = struct{}{}
+			if n.gateways[gw] == nil {
+				n.gateways[gw] = map[string]struct{}{}
+			}
+			n.gateways[gw][sa.Key] = struct{}{}
+		}
+		a.seq = sa.Seq
+	}
+	*w = *n
+	return nil
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
