@@ -26,6 +26,10 @@ type Reply struct {
 	Likes  *int    `json:"likes,omitempty"`
 	Tweets []Tweet `json:"tweets,omitempty"`
 	Next   string  `json:"next,omitempty"`
+	// SignupRetry marks the conflict answer to a signup whose request id
+	// created the account: the gateway, which holds the password, then
+	// logs in instead. Never sent to clients.
+	SignupRetry bool `json:"signup_retry,omitempty"`
 }
 
 // Replies as services encode them; each has exactly the fields of its
@@ -58,6 +62,18 @@ type (
 )
 
 // Fail builds the reply for a failed request.
+// SignupRetryReply answers a retried signup (see Reply.SignupRetry).
+type SignupRetryReply struct {
+	OK          bool   `json:"ok"`
+	Error       *Error `json:"error"`
+	SignupRetry bool   `json:"signup_retry"`
+}
+
+// RetriedSignup is the answer to a retried signup.
+func RetriedSignup() SignupRetryReply {
+	return SignupRetryReply{Error: &Error{Code: CodeConflict, Message: "handle is taken"}, SignupRetry: true}
+}
+
 func Fail(code, message string) ErrorReply {
 	return ErrorReply{Error: &Error{Code: code, Message: message}}
 }

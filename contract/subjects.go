@@ -49,8 +49,19 @@ const (
 	// It travels from command to derived event, so the service that
 	// completes a write (for a post: the feed service) answers the client.
 	HeaderReply = "Chirp-Reply"
-	// HeaderMsgID is JetStream's de-duplication header.
+	// HeaderMsgID is JetStream's de-duplication header. On a command it is
+	// the request's identity, set by the gateway from the account, op,
+	// client request id and (except for signup) a hash of the fields, so a
+	// retried request is stored once. On an event it is derived from the
+	// service, the input's sequence and the event's index, so replaying an
+	// input re-publishes identical ids.
 	HeaderMsgID = "Nats-Msg-Id"
+	// HeaderRequest carries a command's request identity to the world. It
+	// equals the first Nats-Msg-Id; when a retry arrives after JetStream's
+	// duplicate window dropped its copy, the command is stored again under
+	// a fresh Nats-Msg-Id with the same Chirp-Request, and the world
+	// answers it with the original outcome instead of applying it twice.
+	HeaderRequest = "Chirp-Request"
 )
 
 // Key returns the subject token for a handle: the handle lower-cased.

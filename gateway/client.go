@@ -218,7 +218,11 @@ func (c *client) serve(frame []byte) {
 			subj = contract.SubjLogin
 		}
 		body, _ := json.Marshal(contract.SignupRequest{Handle: *r.Handle, Password: *r.Password})
-		c.authenticate(id, subj, body)
+		msgID := ""
+		if op == "signup" {
+			msgID = signupMsgID(*r.Handle, id)
+		}
+		c.authenticate(id, subj, body, msgID)
 		return
 	case "auth":
 		if !need(r.Token) {
@@ -272,12 +276,12 @@ func (c *client) serve(frame []byte) {
 		}
 		subj, body = contract.SubjFeed, req
 	}
-	c.request(id, subj, body)
+	c.request(id, op, subj, body)
 }
 
 // request sends a request whose reply the hub routes back to this client.
 // The writer learns of it before it is sent, so the reply always finds it.
-func (c *client) request(id, subject string, body any) {
+func (c *client) request(id, op, subject string, body any) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeInternal, Message: "encode request"})})
@@ -289,6 +293,9 @@ func (c *client) request(id, subject string, body any) {
 		return
 	}
 	m := &nats.Msg{Subject: subject, Reply: c.g.hub.inbox + "." + strconv.FormatUint(c.id, 10) + "." + strconv.FormatUint(n, 10), Data: data}
+	if op != "feed" {
+		m.Header = nats.Header{contract.HeaderMsgID: []string{writeMsgID(c.handle, op, id, data)}}
+	}
 	if err := c.g.nc.PublishMsg(m); err != nil {
 		c.log.Warn("publish request", "subject", subject, "err", err)
 	}
@@ -296,22 +303,43 @@ func (c *client) request(id, subject string, body any) {
 
 // authenticate performs signup or login synchronously (nothing else on this
 // connection should run as an account that is changing).
-func (c *client) authenticate(id, subject string, body []byte) {
-	msg, err := c.g.nc.Request(subject, body, c.g.cfg.AuthTimeout)
-	if err != nil {
-		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "the user service did not answer in time"})})
-		return
+func (c *client) authenticate(id, subject string, body []byte, msgID string) {
+	rep, raw, ferr := c.authRequest(subject, body, msgID)
+	if ferr == nil && rep.SignupRetry && subject == contract.SubjSignup {
+		// Perhaps a retry of the signup that created the account: it
+		// succeeds if the password is the one that signup set, and is
+		// otherwise the conflict it would have been.
+		conflict := rep.Error
+		if rep, raw, ferr = c.authRequest(contract.SubjLogin, body, ""); ferr == nil && (!rep.OK || rep.User == nil) {
+			ferr = conflict
+		}
 	}
+	switch {
+	case ferr != nil:
+		c.send(item{frame: errorFrame(&id, ferr)})
+	case !rep.OK || rep.User == nil:
+		c.send(item{frame: withRe(id, raw)})
+	default:
+		c.actAs(id, rep.User.Handle, c.g.tokens.mint(rep.User.Handle, time.Now()))
+	}
+}
+
+// authRequest asks the user service to sign up or log in.
+func (c *client) authRequest(subject string, body []byte, msgID string) (contract.Reply, []byte, *contract.Error) {
 	var rep contract.Reply
+	req := nats.NewMsg(subject)
+	req.Data = body
+	if msgID != "" {
+		req.Header.Set(contract.HeaderMsgID, msgID)
+	}
+	msg, err := c.g.nc.RequestMsg(req, c.g.cfg.AuthTimeout)
+	if err != nil {
+		return rep, nil, &contract.Error{Code: contract.CodeUnavailable, Message: "the user service did not answer in time"}
+	}
 	if err := json.Unmarshal(msg.Data, &rep); err != nil {
-		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeInternal, Message: "malformed service reply"})})
-		return
+		return rep, nil, &contract.Error{Code: contract.CodeInternal, Message: "malformed service reply"}
 	}
-	if !rep.OK || rep.User == nil {
-		c.send(item{frame: withRe(id, msg.Data)})
-		return
-	}
-	c.actAs(id, rep.User.Handle, c.g.tokens.mint(rep.User.Handle, time.Now()))
+	return rep, msg.Data, nil
 }
 
 // actAs makes the connection act as handle and answers the request once

@@ -38,7 +38,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.GatewayID, "gateway-id", env("CHIRP_GATEWAY_ID", defaultGatewayID()), "gateway instance id, stable across restarts (CHIRP_GATEWAY_ID)")
 	fs.StringVar(&c.TokenSecret, "token-secret", env("CHIRP_TOKEN_SECRET", ""), "secret that signs tokens, shared by all gateways; empty reads or creates <data>/token.secret (CHIRP_TOKEN_SECRET)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", envInt("CHIRP_BCRYPT_COST", 10), "bcrypt cost for password hashes, 4-31 (CHIRP_BCRYPT_COST)")
-	fs.BoolVar(&c.SyncAlways, "sync-always", envBool("CHIRP_SYNC_ALWAYS", false), "embedded NATS: fsync every JetStream write before acknowledging it (CHIRP_SYNC_ALWAYS)")
+	fs.BoolVar(&c.SyncAlways, "sync-always", envBool("CHIRP_SYNC_ALWAYS", true), "embedded NATS: fsync every JetStream write before acknowledging it; false trades the last writes before a power loss for speed (CHIRP_SYNC_ALWAYS)")
 	fs.StringVar(&c.LogFormat, "log", env("CHIRP_LOG", "text"), "log format: text or json (CHIRP_LOG)")
 	fs.DurationVar(&c.ReqTimeout, "request-timeout", envDuration("CHIRP_REQUEST_TIMEOUT", 5*time.Second), "how long the gateway waits for a service (CHIRP_REQUEST_TIMEOUT)")
 }

@@ -72,8 +72,12 @@ func (w *World) account(key string) *account {
 }
 
 func (w *World) posted(in Posted) []Effect {
+	if e, dup := w.tweets[in.Tweet.ID]; dup {
+		// A retried post: already delivered; answer with its current state.
+		return respond(in.Reply, contract.TweetReply{OK: true, Tweet: e.t})
+	}
 	reply := respond(in.Reply, contract.TweetReply{OK: true, Tweet: in.Tweet})
-	if _, dup := w.tweets[in.Tweet.ID]; dup || in.Tweet.ID == "" {
+	if in.Tweet.ID == "" {
 		return reply
 	}
 	key := contract.Key(in.Tweet.Author)

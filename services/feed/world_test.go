@@ -865,8 +865,10 @@ func (m *model) step(in Input) []Effect {
 	case Posted:
 		out := []Effect{Respond{To: in.Reply, Body: contract.TweetReply{OK: true, Tweet: in.Tweet}}}
 		t := in.Tweet
-		if _, dup := m.tweets[t.ID]; dup {
-			return out
+		if cur, dup := m.tweets[t.ID]; dup {
+			// A retry is answered with the tweet as it is now.
+			cur.Likes = m.likes[t.ID]
+			return []Effect{Respond{To: in.Reply, Body: contract.TweetReply{OK: true, Tweet: cur}}}
 		}
 		a := contract.Key(t.Author)
 		m.see(a)

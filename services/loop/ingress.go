@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/nats-io/nuid"
 )
 
 // Ingress turns requests on write endpoints into commands on the stream.
@@ -26,6 +27,7 @@ type Ingress struct {
 type pendingCmd struct {
 	f     jetstream.PubAckFuture
 	reply string
+	retry bool // already a re-store of a duplicate
 }
 
 // NewIngress starts an ingress; it stops when ctx ends.
@@ -36,8 +38,11 @@ func NewIngress(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, log 
 }
 
 // Accept stores cmd on subject. The request's reply subject travels in
-// Chirp-Reply and its Nats-Msg-Id, if any, de-duplicates retries. If the
-// stream does not store it, the requester gets unavailable.
+// Chirp-Reply. Its Nats-Msg-Id, if any, is the request's identity: it is
+// kept as Nats-Msg-Id, so JetStream stores a retry once, and copied to
+// Chirp-Request, so the world recognises a retry that comes after the
+// duplicate window. If the stream does not store it, the requester gets
+// unavailable.
 func (g *Ingress) Accept(req micro.Request, subject string, cmd any) {
 	data, err := json.Marshal(cmd)
 	if err != nil {
@@ -51,14 +56,21 @@ func (g *Ingress) Accept(req micro.Request, subject string, cmd any) {
 	}
 	if id := req.Headers().Get(contract.HeaderMsgID); id != "" {
 		m.Header.Set(contract.HeaderMsgID, id)
+		m.Header.Set(contract.HeaderRequest, id)
 	}
+	g.store(m, req.Reply(), false)
+}
+
+func (g *Ingress) store(m *nats.Msg, reply string, retry bool) {
 	f, err := g.js.PublishMsgAsync(m)
 	if err != nil {
-		g.log.Warn("store command", "subject", subject, "err", err)
-		Reject(req, contract.CodeUnavailable, "could not store the request")
+		g.log.Warn("store command", "subject", m.Subject, "err", err)
+		if reply != "" {
+			_ = g.nc.Publish(reply, failJSON(contract.CodeUnavailable, "could not store the request"))
+		}
 		return
 	}
-	g.pending <- pendingCmd{f: f, reply: req.Reply()}
+	g.pending <- pendingCmd{f: f, reply: reply, retry: retry}
 }
 
 // watch answers unavailable for commands the stream did not store.
@@ -69,7 +81,10 @@ func (g *Ingress) watch(ctx context.Context) {
 			return
 		case p := <-g.pending:
 			select {
-			case <-p.f.Ok():
+			case ack := <-p.f.Ok():
+				if ack.Duplicate && !p.retry {
+					g.restore(p)
+				}
 			case err := <-p.f.Err():
 				g.log.Warn("store command", "subject", p.f.Msg().Subject, "err", err)
 				if p.reply != "" {
@@ -80,6 +95,21 @@ func (g *Ingress) watch(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// restore stores again, under a fresh Nats-Msg-Id, a retried command that
+// JetStream dropped as a duplicate: the requester still needs an answer,
+// and only the world knows the original outcome. The command keeps its
+// Chirp-Request, so the world answers it without applying it twice.
+func (g *Ingress) restore(p pendingCmd) {
+	orig := p.f.Msg()
+	m := nats.NewMsg(orig.Subject)
+	m.Data = orig.Data
+	for k, v := range orig.Header {
+		m.Header[k] = v
+	}
+	m.Header.Set(contract.HeaderMsgID, orig.Header.Get(contract.HeaderRequest)+":retry:"+nuid.Next())
+	go g.store(m, p.reply, true)
 }
 
 // Reject answers a request with an error reply.

@@ -22,6 +22,9 @@ type Msg struct {
 	// Reply is where the final answer goes: the command's Chirp-Reply
 	// header, or a query's reply subject.
 	Reply string
+	// Request is the command's request identity (Chirp-Request), "" for
+	// events and queries.
+	Request string
 }
 
 // Out collects the effects of one input, in the order the loop performs

@@ -12,6 +12,10 @@ type Meta struct {
 	Seq   uint64
 	At    time.Time
 	Reply string
+	// Request identifies the client request behind a command ("" for
+	// none); a command whose Request the world has already applied is
+	// answered with the original outcome and changes nothing.
+	Request string
 }
 
 // UserCreated tells the world an account exists.

@@ -18,7 +18,22 @@ type World struct {
 type account struct {
 	handle string
 	posted uint64 // tweets posted so far; the next id uses posted+1
+	// recent holds the account's last RecentRequests accepted posts that
+	// carried a request id, oldest first, so a retried post is answered
+	// with the tweet it created instead of a second one.
+	recent []recentPost
 }
+
+// recentPost is the outcome of one accepted post request.
+type recentPost struct {
+	Request string
+	Tweet   contract.Tweet
+}
+
+// RecentRequests is how many of an account's latest post requests the world
+// remembers. A client retries a request whose reply it lost before it
+// sends many more, so a small window suffices.
+const RecentRequests = 16
 
 type tweet struct {
 	authorKey string
@@ -57,10 +72,30 @@ func (w *World) post(in Post) []Effect {
 	if !contract.ValidText(in.Text) {
 		return fail(in.Reply, contract.CodeInvalid, "text must be 1-280 characters of valid UTF-8")
 	}
+	if in.Request != "" {
+		for _, r := range author.recent {
+			if r.Request == in.Request {
+				// A retry: the same event again, so the reply still comes
+				// after the tweet is in the author's feed; the feed
+				// service knows the id and adds nothing.
+				return []Effect{Publish{
+					Subject: contract.Subject(contract.EvtTweetPosted, key),
+					Event:   contract.TweetPosted{Tweet: r.Tweet},
+					Reply:   in.Reply,
+				}}
+			}
+		}
+	}
 	author.posted++
 	id := contract.TweetID(key, author.posted)
 	w.tweets[id] = &tweet{authorKey: key, likers: map[string]struct{}{}}
 	t := contract.Tweet{ID: id, Author: author.handle, Text: in.Text, At: contract.FormatTime(in.At)}
+	if in.Request != "" {
+		if len(author.recent) == RecentRequests {
+			author.recent = append(author.recent[:0], author.recent[1:]...)
+		}
+		author.recent = append(author.recent, recentPost{Request: in.Request, Tweet: t})
+	}
 	return []Effect{Publish{
 		Subject: contract.Subject(contract.EvtTweetPosted, key),
 		Event:   contract.TweetPosted{Tweet: t},

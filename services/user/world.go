@@ -16,6 +16,7 @@ type account struct {
 	handle    string
 	hash      string
 	following map[string]struct{}
+	request   string // id of the signup request that created it, if any
 }
 
 // New returns an empty world.
@@ -43,10 +44,16 @@ func (w *World) signup(in Signup) []Effect {
 		return fail(in.Reply, contract.CodeBadRequest, "signup command without a password hash")
 	}
 	key := contract.Key(in.Handle)
-	if _, ok := w.accounts[key]; ok {
+	if a, ok := w.accounts[key]; ok {
+		if in.Request != "" && a.request == in.Request {
+			// Perhaps a retry of the signup that created it; only the
+			// password can tell, and the world never sees one, so the
+			// gateway is told to log in with it instead.
+			return []Effect{Respond{To: in.Reply, Body: contract.RetriedSignup()}}
+		}
 		return fail(in.Reply, contract.CodeConflict, "handle is taken")
 	}
-	w.accounts[key] = &account{handle: in.Handle, hash: in.Hash, following: map[string]struct{}{}}
+	w.accounts[key] = &account{handle: in.Handle, hash: in.Hash, following: map[string]struct{}{}, request: in.Request}
 	return []Effect{
 		Publish{
 			Subject: contract.Subject(contract.EvtUserCreated, key),
