@@ -61,7 +61,6 @@ type (
 	}
 )
 
-// Fail builds the reply for a failed request.
 // SignupRetryReply answers a retried signup (see Reply.SignupRetry).
 type SignupRetryReply struct {
 	OK          bool   `json:"ok"`
@@ -74,6 +73,7 @@ func RetriedSignup() SignupRetryReply {
 	return SignupRetryReply{Error: &Error{Code: CodeConflict, Message: "handle is taken"}, SignupRetry: true}
 }
 
+// Fail builds the reply for a failed request.
 func Fail(code, message string) ErrorReply {
 	return ErrorReply{Error: &Error{Code: code, Message: message}}
 }
