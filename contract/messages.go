@@ -1,5 +1,7 @@
 package contract
 
+import "encoding/json"
+
 // User is an account as shown to clients.
 type User struct {
 	Handle string `json:"handle"`
@@ -158,3 +160,39 @@ type (
 		Gateway string `json:"gateway"`
 	}
 )
+
+// Push kinds.
+const (
+	PushTweet = "tweet"
+	PushLikes = "likes"
+	PushGap   = "gap"
+)
+
+// ResumeRequest asks the feed service for User's retained pushes after
+// Since (chirp.feed.resume).
+type ResumeRequest struct {
+	User  string `json:"user"`
+	Since uint64 `json:"since"`
+}
+
+// PushRecord is one retained push, as the feed world returns it; the feed
+// service encodes it to the same bytes as the live push.
+type PushRecord struct {
+	Kind    string
+	Seq     uint64
+	Tweet   *Tweet // Kind tweet
+	TweetID string // Kind likes
+	Likes   int    // Kind likes
+}
+
+// ResumeReply answers chirp.feed.resume: Seq is the account's newest push
+// seq when the request was served, Gap says pushes after Since are no
+// longer retained (the client should re-read its feed), and Pushes holds
+// the retained push frames after Since, oldest first, exactly as they were
+// sent live.
+type ResumeReply struct {
+	OK     bool              `json:"ok"`
+	Seq    uint64            `json:"seq"`
+	Gap    bool              `json:"gap,omitempty"`
+	Pushes []json.RawMessage `json:"pushes"`
+}

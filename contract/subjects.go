@@ -19,6 +19,7 @@ const (
 	SubjPost   = "chirp.tweet.post"
 	SubjLike   = "chirp.tweet.like"
 	SubjFeed   = "chirp.feed.read"
+	SubjResume = "chirp.feed.resume"
 )
 
 // Command subject prefixes; the key token (lower-cased handle) follows.
@@ -62,6 +63,11 @@ const (
 	// a fresh Nats-Msg-Id with the same Chirp-Request, and the world
 	// answers it with the original outcome instead of applying it twice.
 	HeaderRequest = "Chirp-Request"
+	// HeaderAfter on a query (a read endpoint) holds a CHIRP stream
+	// sequence: the service answers only once its world has applied that
+	// input, so the answer reflects it (the gateway sends the sequence of
+	// a presence event with a resume).
+	HeaderAfter = "Chirp-After"
 )
 
 // Key returns the subject token for a handle: the handle lower-cased.

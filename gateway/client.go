@@ -34,14 +34,37 @@ type client struct {
 
 	// Owned by the hub goroutine.
 	hubKey string
+
+	// Owned by the writer goroutine: the last push seq written, and while
+	// an attach or resume is under way (resuming), the live pushes held
+	// back until the replayed ones are written.
+	lastSeq  uint64
+	resuming bool
+	held     []item
 }
 
-// item is what the writer receives: a frame to send, a service reply to
-// request number reply, or the registration of a request in flight.
+// item is what the writer receives: a frame to send (a push when seq > 0),
+// a service reply to request number reply, the registration of a request
+// in flight, or a step of an attach.
 type item struct {
 	frame   []byte
+	seq     uint64
 	reply   uint64
 	pending *pendingReq
+	resume  *resumeStep
+}
+
+// resumeStep brackets an attach to an account. start: live pushes are held
+// from now on and the seq count restarts. The closing step (start false)
+// writes gap, if set, then replayed (push frames after the client's since,
+// oldest first), then the held pushes, skipping every push whose seq was
+// already written: that makes the hand-over from replay to live free of
+// gaps and duplicates. abort drops the held pushes.
+type resumeStep struct {
+	start    bool
+	abort    bool
+	gap      []byte
+	replayed [][]byte
 }
 
 type pendingReq struct {
@@ -142,9 +165,25 @@ func (c *client) writeLoop() {
 	}
 }
 
+// maxHeld bounds the live pushes held during a resume.
+const maxHeld = 4096
+
 // take turns one item into frames to write.
 func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [][]byte {
 	switch {
+	case it.resume != nil:
+		return c.resumeStep(it.resume, frames)
+	case it.seq != 0 && c.resuming:
+		if len(c.held) == maxHeld {
+			c.close(CloseSlowClient, "send queue full")
+			return frames
+		}
+		c.held = append(c.held, it)
+	case it.seq != 0:
+		if it.seq > c.lastSeq {
+			c.lastSeq = it.seq
+			frames = append(frames, it.frame)
+		}
 	case it.pending != nil:
 		pending[it.pending.n] = *it.pending
 	case it.reply != 0:
@@ -157,6 +196,36 @@ func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [
 	default:
 		frames = append(frames, it.frame)
 	}
+	return frames
+}
+
+// resumeStep applies one step of an attach (see resumeStep).
+func (c *client) resumeStep(r *resumeStep, frames [][]byte) [][]byte {
+	switch {
+	case r.start:
+		c.resuming, c.lastSeq = true, 0
+		return frames
+	case r.abort:
+		c.resuming, c.held = false, nil
+		return frames
+	}
+	if r.gap != nil {
+		frames = append(frames, r.gap)
+		c.lastSeq = pushSeq(r.gap)
+	}
+	for _, f := range r.replayed {
+		if seq := pushSeq(f); seq > c.lastSeq {
+			c.lastSeq = seq
+			frames = append(frames, f)
+		}
+	}
+	for _, it := range c.held {
+		if it.seq > c.lastSeq {
+			c.lastSeq = it.seq
+			frames = append(frames, it.frame)
+		}
+	}
+	c.resuming, c.held = false, nil
 	return frames
 }
 
@@ -233,7 +302,7 @@ func (c *client) serve(frame []byte) {
 			fail(contract.CodeUnauthenticated, "bad or expired token")
 			return
 		}
-		c.actAs(id, handle, "")
+		c.actAs(id, handle, "", r.Since)
 		return
 	case "post", "follow", "like", "feed":
 	default:
@@ -320,7 +389,7 @@ func (c *client) authenticate(id, subject string, body []byte, msgID string) {
 	case !rep.OK || rep.User == nil:
 		c.send(item{frame: withRe(id, raw)})
 	default:
-		c.actAs(id, rep.User.Handle, c.g.tokens.mint(rep.User.Handle, time.Now()))
+		c.actAs(id, rep.User.Handle, c.g.tokens.mint(rep.User.Handle, time.Now()), nil)
 	}
 }
 
@@ -343,12 +412,39 @@ func (c *client) authRequest(subject string, body []byte, msgID string) (contrac
 }
 
 // actAs makes the connection act as handle and answers the request once
-// this gateway receives the account's pushes.
-func (c *client) actAs(id, handle, token string) {
-	if err := <-c.g.hub.attach(c, handle); err != nil {
-		c.log.Warn("attach account", "account", handle, "err", err)
-		c.send(item{frame: errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "could not subscribe to the account's feed"})})
+// this gateway receives the account's pushes. With since, the reply is
+// followed by every retained push after since, then the live ones, with
+// none missing or repeated.
+func (c *client) actAs(id, handle, token string, since *uint64) {
+	fail := func(e *contract.Error) {
+		c.send(item{resume: &resumeStep{abort: true}})
+		c.send(item{frame: errorFrame(&id, e)})
+	}
+	if !c.send(item{resume: &resumeStep{start: true}}) {
 		return
+	}
+	c.handle = ""
+	at := <-c.g.hub.attach(c, handle)
+	if err := at.err; err != nil {
+		c.log.Warn("attach account", "account", handle, "err", err)
+		c.g.hub.leave(c)
+		fail(&contract.Error{Code: contract.CodeUnavailable, Message: "could not subscribe to the account's feed"})
+		return
+	}
+	done := &resumeStep{}
+	if since != nil {
+		rep, ferr := c.fetchResume(handle, *since, at.seq)
+		if ferr != nil {
+			c.g.hub.leave(c)
+			fail(ferr)
+			return
+		}
+		for _, f := range rep.Pushes {
+			done.replayed = append(done.replayed, f)
+		}
+		if rep.Gap && len(rep.Pushes) > 0 {
+			done.gap = gapFrame(pushSeq(rep.Pushes[0]) - 1)
+		}
 	}
 	c.handle = handle
 	type reply struct {
@@ -359,4 +455,33 @@ func (c *client) actAs(id, handle, token string) {
 	}
 	b, _ := json.Marshal(reply{Re: id, OK: true, User: contract.User{Handle: handle}, Token: token})
 	c.send(item{frame: b})
+	c.send(item{resume: done})
+}
+
+// fetchResume asks the feed service for handle's retained pushes after
+// since, as of the presence event at stream sequence after: every later
+// push is sent live, so replay and live pushes together miss nothing.
+func (c *client) fetchResume(handle string, since, after uint64) (contract.ResumeReply, *contract.Error) {
+	var rep struct {
+		contract.ResumeReply
+		Error *contract.Error `json:"error"`
+	}
+	body, _ := json.Marshal(contract.ResumeRequest{User: handle, Since: since})
+	req := nats.NewMsg(contract.SubjResume)
+	req.Data = body
+	req.Header.Set(contract.HeaderAfter, strconv.FormatUint(after, 10))
+	msg, err := c.g.nc.RequestMsg(req, c.g.cfg.AuthTimeout)
+	if err != nil {
+		return rep.ResumeReply, &contract.Error{Code: contract.CodeUnavailable, Message: "the feed service did not answer in time"}
+	}
+	if err := json.Unmarshal(msg.Data, &rep); err != nil {
+		return rep.ResumeReply, &contract.Error{Code: contract.CodeInternal, Message: "malformed service reply"}
+	}
+	if !rep.OK {
+		if rep.Error == nil {
+			rep.Error = &contract.Error{Code: contract.CodeInternal, Message: "malformed service reply"}
+		}
+		return rep.ResumeReply, rep.Error
+	}
+	return rep.ResumeReply, nil
 }

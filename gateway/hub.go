@@ -37,6 +37,19 @@ type hub struct {
 type accountConns struct {
 	clients map[*client]struct{}
 	sub     *nats.Subscription
+	// online is closed once the presence event that made this account
+	// online here is stored; then seq is its stream sequence, or err
+	// says why it could not be stored.
+	online chan struct{}
+	seq    uint64
+	err    error
+}
+
+// attached is the outcome of an attach: the stream sequence of the
+// presence event the account's pushes depend on.
+type attached struct {
+	seq uint64
+	err error
 }
 
 func newHub(nc *nats.Conn, js jetstream.JetStream, gateway string, log *slog.Logger) *hub {
@@ -81,8 +94,9 @@ func (h *hub) push(m *nats.Msg) {
 	if !ok {
 		return
 	}
+	seq := pushSeq(m.Data)
 	for c := range ac.clients {
-		c.enqueue(item{frame: m.Data})
+		c.enqueue(item{frame: m.Data, seq: seq})
 	}
 }
 
@@ -113,30 +127,38 @@ func (h *hub) unregister(c *client) {
 	})
 }
 
-// attach moves c to account handle and returns, on the channel, the
-// acknowledgement of the presence event (nil when none was needed).
-func (h *hub) attach(c *client, handle string) <-chan error {
-	res := make(chan error, 1)
+// attach moves c to account handle. The channel yields, once the
+// account's presence event is stored, that event's stream sequence: the
+// feed service sends the account's pushes live from that input on.
+func (h *hub) attach(c *client, handle string) <-chan attached {
+	res := make(chan attached, 1)
 	h.do(func() {
 		h.detach(c)
 		key := contract.Key(handle)
 		c.hubKey = key
 		ac, ok := h.accounts[key]
-		if ok {
-			ac.clients[c] = struct{}{}
-			res <- nil
-			return
+		if !ok {
+			sub, err := h.nc.ChanSubscribe(contract.Subject(contract.PushPrefix, key), h.pushes)
+			if err != nil {
+				c.hubKey = ""
+				res <- attached{err: err}
+				return
+			}
+			ac = &accountConns{clients: map[*client]struct{}{}, sub: sub, online: make(chan struct{})}
+			h.accounts[key] = ac
+			h.presence(handle, true, ac)
 		}
-		sub, err := h.nc.ChanSubscribe(contract.Subject(contract.PushPrefix, key), h.pushes)
-		if err != nil {
-			res <- err
-			return
-		}
-		h.accounts[key] = &accountConns{clients: map[*client]struct{}{c: {}}, sub: sub}
-		h.presence(handle, true, res)
+		ac.clients[c] = struct{}{}
+		go func() {
+			<-ac.online
+			res <- attached{seq: ac.seq, err: ac.err}
+		}()
 	})
 	return res
 }
+
+// leave detaches c from its account.
+func (h *hub) leave(c *client) { h.do(func() { h.detach(c) }) }
 
 // detach removes c from its account; runs on the hub goroutine.
 func (h *hub) detach(c *client) {
@@ -158,26 +180,33 @@ func (h *hub) detach(c *client) {
 	h.presence(key, false, nil)
 }
 
-// presence stores a presence event; res, if not nil, gets the outcome.
-func (h *hub) presence(handle string, online bool, res chan<- error) {
+// presence stores a presence event. For an account coming online, ac
+// learns the outcome (on the hub goroutine) and its online channel closes.
+func (h *hub) presence(handle string, online bool, ac *accountConns) {
 	data, _ := json.Marshal(contract.Presence{Handle: handle, Gateway: h.gateway, Online: online})
 	f, err := h.js.PublishAsync(contract.Subject(contract.EvtPresence, contract.Key(handle)), data)
 	if err != nil {
 		h.log.Warn("publish presence", "err", err)
-		if res != nil {
-			res <- err
+		if ac != nil {
+			ac.err = err
+			close(ac.online)
 		}
 		return
 	}
-	if res == nil {
+	if ac == nil {
 		return
 	}
 	go func() {
+		var seq uint64
+		var err error
 		select {
-		case <-f.Ok():
-			res <- nil
-		case err := <-f.Err():
-			res <- err
+		case ack := <-f.Ok():
+			seq = ack.Sequence
+		case err = <-f.Err():
 		}
+		h.do(func() {
+			ac.seq, ac.err = seq, err
+			close(ac.online)
+		})
 	}()
 }

@@ -35,6 +35,7 @@ type request struct {
 	Tweet    *string `json:"tweet"`
 	Limit    *int    `json:"limit"`
 	Before   *string `json:"before"`
+	Since    *uint64 `json:"since"`
 }
 
 // errNotJSON marks a frame that is not a JSON object at all: its reply has
@@ -73,6 +74,31 @@ func decodeRequest(frame []byte) (request, *contract.Error) {
 		return r, badRequest(`missing "op" (a string)`)
 	}
 	return r, nil
+}
+
+// pushSeq reads the seq of a push frame ({"push":"<kind>","seq":N,...}, as
+// the feed service encodes it); 0 when there is none.
+func pushSeq(frame []byte) uint64 {
+	head := frame[:min(len(frame), 40)]
+	i := bytes.Index(head, []byte(`"seq":`))
+	if i < 0 {
+		return 0
+	}
+	var n uint64
+	for _, b := range frame[i+6:] {
+		if b < '0' || b > '9' {
+			break
+		}
+		n = n*10 + uint64(b-'0')
+	}
+	return n
+}
+
+// gapFrame tells a resuming client that pushes up to seq are no longer
+// retained: it should re-read its feed.
+func gapFrame(seq uint64) []byte {
+	b := strconv.AppendUint([]byte(`{"push":"gap","seq":`), seq, 10)
+	return append(b, '}')
 }
 
 func badRequest(msg string) *contract.Error {

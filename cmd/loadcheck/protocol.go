@@ -145,6 +145,8 @@ func (p *Push) decodeBody() error {
 		if err := strictField(p.Fields, "likes", &p.Likes); err != nil {
 			return fmt.Errorf("push likes seq %d: bad or missing likes", p.Seq)
 		}
+	case "gap":
+		// After a resume from too old a seq: pushes up to seq are lost.
 	default:
 		return fmt.Errorf("push seq %d: unknown kind %q", p.Seq, p.Kind)
 	}

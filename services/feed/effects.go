@@ -30,6 +30,17 @@ type PushLikes struct {
 	Likes int
 }
 
+// Replay answers a Resume: the retained pushes after its Since, oldest
+// first; Seq is the account's newest push seq, Gap says some pushes after
+// Since are no longer retained.
+type Replay struct {
+	To     string
+	Seq    uint64
+	Gap    bool
+	Pushes []contract.PushRecord
+}
+
+func (Replay) isEffect()    {}
 func (Respond) isEffect()   {}
 func (PushTweet) isEffect() {}
 func (PushLikes) isEffect() {}

@@ -60,6 +60,14 @@ type Read struct {
 	Before string
 }
 
+// Resume is a query for User's retained pushes after seq Since.
+type Resume struct {
+	Reply string
+	User  string
+	Since uint64
+}
+
+func (Resume) isInput()         {}
 func (Posted) isInput()         {}
 func (Liked) isInput()          {}
 func (Followed) isInput()       {}

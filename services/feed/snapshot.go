@@ -24,6 +24,18 @@ type snapAccount struct {
 	Following []string
 	Online    []string
 	Seq       uint64
+	Log       []snapRecord
+}
+
+// snapRecord is a logged push. Tweet is set only when the tweet is no
+// longer in its author's list (so not in w.tweets); otherwise ID refers
+// to it.
+type snapRecord struct {
+	Seq   uint64
+	ID    string
+	Likes int
+	Kind  uint8
+	Tweet *contract.Tweet
 }
 
 // Snapshot encodes the whole state.
@@ -36,6 +48,15 @@ func (w *World) Snapshot() ([]byte, error) {
 		}
 		for _, e := range a.feed {
 			sa.Feed = append(sa.Feed, e.t.ID)
+		}
+		for i := 0; i < a.log.len(); i++ {
+			r := a.log.at(i)
+			sr := snapRecord{Seq: r.seq, ID: r.e.t.ID, Likes: r.likes, Kind: r.kind}
+			if w.tweets[r.e.t.ID] != r.e {
+				t := r.e.t
+				sr.Tweet = &t
+			}
+			sa.Log = append(sa.Log, sr)
 		}
 		sa.Following = sortedKeys(a.following)
 		sa.Online = sortedKeys(a.online)
@@ -90,6 +111,16 @@ func (w *World) Restore(b []byte) error {
 			n.gateways[gw][sa.Key] = struct{}{}
 		}
 		a.seq = sa.Seq
+		for _, sr := range sa.Log {
+			e, ok := n.tweets[sr.ID]
+			if sr.Tweet != nil {
+				e, ok = &entry{t: *sr.Tweet}, true
+			}
+			if !ok {
+				return fmt.Errorf("feed snapshot: %s's push log holds unknown tweet %s", sa.Key, sr.ID)
+			}
+			a.log.add(record{seq: sr.Seq, e: e, likes: sr.Likes, kind: sr.Kind})
+		}
 	}
 	*w = *n
 	return nil

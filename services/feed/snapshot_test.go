@@ -41,6 +41,13 @@ func TestRestoredWorldBehavesLikeTheOriginal(t *testing.T) {
 		if got, want := restored.Feed(k), orig.Feed(k); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Feed(%s) after restore:\n got  %v\n want %v", k, got, want)
 		}
+		got, want := restored.Step(Resume{User: k}), orig.Step(Resume{User: k})
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Resume(%s) after restore differs", k)
+		}
+		if r := want[0].(Replay); len(r.Pushes) == 0 {
+			t.Fatalf("Resume(%s) replays nothing; the script should have pushed to it", k)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ type account struct {
 	following map[string]struct{} // keys
 	online    map[string]struct{} // gateways with a socket of this account
 	seq       uint64              // last push sequence number
+	log       pushLog             // the latest pushes, for resuming clients
 }
 
 // New returns an empty world.
@@ -58,6 +59,8 @@ func (w *World) Step(in Input) []Effect {
 		return nil
 	case Read:
 		return w.read(in)
+	case Resume:
+		return w.resume(in)
 	}
 	return nil
 }
@@ -103,12 +106,17 @@ func (w *World) posted(in Posted) []Effect {
 	return append(reply, push)
 }
 
-// deliver puts e in a's feed and, if a is online, adds a push.
+// deliver puts e in a's feed and logs a push; if a is online, the push
+// goes out.
 func (w *World) deliver(key string, a *account, e *entry, push *PushTweet) {
-	if added, _ := a.feed.insert(e, contract.FeedCap); !added || len(a.online) == 0 {
+	if added, _ := a.feed.insert(e, contract.FeedCap); !added {
 		return
 	}
 	a.seq++
+	a.log.add(record{seq: a.seq, e: e, likes: e.t.Likes, kind: kindTweet})
+	if len(a.online) == 0 {
+		return
+	}
 	push.Keys = append(push.Keys, key)
 	push.Seqs = append(push.Seqs, a.seq)
 }
@@ -134,10 +142,14 @@ func (w *World) liked(in Liked) []Effect {
 }
 
 func (w *World) notifyLikes(key string, a *account, e *entry, push *PushLikes) {
-	if len(a.online) == 0 || !a.feed.contains(e) {
+	if !a.feed.contains(e) {
 		return
 	}
 	a.seq++
+	a.log.add(record{seq: a.seq, e: e, likes: e.t.Likes, kind: kindLikes})
+	if len(a.online) == 0 {
+		return
+	}
 	push.Keys = append(push.Keys, key)
 	push.Seqs = append(push.Seqs, a.seq)
 }
@@ -210,6 +222,25 @@ func (w *World) read(in Read) []Effect {
 		page.Next = EncodeCursor(last.At, last.ID)
 	}
 	return respond(in.Reply, page)
+}
+
+// resume answers with the account's retained pushes after in.Since.
+func (w *World) resume(in Resume) []Effect {
+	var last uint64
+	a, ok := w.accounts[contract.Key(in.User)]
+	if ok {
+		last = a.seq
+	}
+	if in.Since > last {
+		return respond(in.Reply, contract.Fail(contract.CodeInvalid, "since is ahead of the newest push"))
+	}
+	r := Replay{To: in.Reply, Seq: last}
+	if ok {
+		var recs []record
+		recs, r.Gap = a.log.after(in.Since, last)
+		r.Pushes = pushes(recs)
+	}
+	return []Effect{r}
 }
 
 // Feed returns the ids in key's feed, newest first (for tests).

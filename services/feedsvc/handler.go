@@ -35,26 +35,24 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 				return fmt.Errorf("encode push: %w", err)
 			}
 			for i, key := range e.Keys {
-				b := make([]byte, 0, len(tw)+48)
-				b = append(b, `{"push":"tweet","seq":`...)
-				b = strconv.AppendUint(b, e.Seqs[i], 10)
-				b = append(b, `,"tweet":`...)
-				b = append(b, tw...)
-				b = append(b, '}')
-				out.Send(contract.Subject(contract.PushPrefix, key), b)
+				out.Send(contract.Subject(contract.PushPrefix, key), tweetPush(e.Seqs[i], tw))
 			}
 		case feed.PushLikes:
 			id, _ := json.Marshal(e.Tweet)
 			for i, key := range e.Keys {
-				b := make([]byte, 0, len(id)+64)
-				b = append(b, `{"push":"likes","seq":`...)
-				b = strconv.AppendUint(b, e.Seqs[i], 10)
-				b = append(b, `,"tweet":`...)
-				b = append(b, id...)
-				b = append(b, `,"likes":`...)
-				b = strconv.AppendInt(b, int64(e.Likes), 10)
-				b = append(b, '}')
-				out.Send(contract.Subject(contract.PushPrefix, key), b)
+				out.Send(contract.Subject(contract.PushPrefix, key), likesPush(e.Seqs[i], id, e.Likes))
+			}
+		case feed.Replay:
+			rep := contract.ResumeReply{OK: true, Seq: e.Seq, Gap: e.Gap, Pushes: make([]json.RawMessage, 0, len(e.Pushes))}
+			for _, p := range e.Pushes {
+				f, err := pushFrame(p)
+				if err != nil {
+					return err
+				}
+				rep.Pushes = append(rep.Pushes, f)
+			}
+			if err := out.Reply(e.To, rep); err != nil {
+				return err
 			}
 		}
 	}
@@ -94,6 +92,12 @@ func decode(m *loop.Msg) (feed.Input, error) {
 			return nil, fmt.Errorf("decode gateway started: %w", err)
 		}
 		return feed.GatewayStarted{Meta: meta, Gateway: e.Gateway}, nil
+	case m.Subject == contract.SubjResume:
+		var r contract.ResumeRequest
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			return nil, fmt.Errorf("decode resume: %w", err)
+		}
+		return feed.Resume{Reply: m.Reply, User: r.User, Since: r.Since}, nil
 	case m.Subject == contract.SubjFeed:
 		var r contract.FeedRequest
 		if err := json.Unmarshal(m.Data, &r); err != nil {
@@ -102,6 +106,43 @@ func decode(m *loop.Msg) (feed.Input, error) {
 		return feed.Read{Reply: m.Reply, User: r.User, Limit: r.Limit, Before: r.Before}, nil
 	}
 	return nil, fmt.Errorf("unexpected subject %s", m.Subject)
+}
+
+// tweetPush and likesPush encode push frames; live pushes and replayed ones
+// are the same bytes.
+func tweetPush(seq uint64, tweetJSON []byte) []byte {
+	b := make([]byte, 0, len(tweetJSON)+48)
+	b = append(b, `{"push":"tweet","seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"tweet":`...)
+	b = append(b, tweetJSON...)
+	return append(b, '}')
+}
+
+func likesPush(seq uint64, idJSON []byte, likes int) []byte {
+	b := make([]byte, 0, len(idJSON)+64)
+	b = append(b, `{"push":"likes","seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"tweet":`...)
+	b = append(b, idJSON...)
+	b = append(b, `,"likes":`...)
+	b = strconv.AppendInt(b, int64(likes), 10)
+	return append(b, '}')
+}
+
+func pushFrame(p contract.PushRecord) ([]byte, error) {
+	switch p.Kind {
+	case contract.PushTweet:
+		tw, err := json.Marshal(p.Tweet)
+		if err != nil {
+			return nil, fmt.Errorf("encode replayed push: %w", err)
+		}
+		return tweetPush(p.Seq, tw), nil
+	case contract.PushLikes:
+		id, _ := json.Marshal(p.TweetID)
+		return likesPush(p.Seq, id, p.Likes), nil
+	}
+	return nil, fmt.Errorf("replayed push of unknown kind %q", p.Kind)
 }
 
 // Snapshot and Restore let the loop save and load the world.

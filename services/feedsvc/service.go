@@ -51,5 +51,15 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if err := svc.AddEndpoint("read", micro.HandlerFunc(read), micro.WithEndpointSubject(contract.SubjFeed), micro.WithEndpointPendingLimits(-1, -1)); err != nil {
 		return fmt.Errorf("add endpoint read: %w", err)
 	}
+	resume := func(req micro.Request) {
+		var r contract.ResumeRequest
+		if !loop.Decode(req, &r) {
+			return
+		}
+		lp.Query(loop.AsMsg(req))
+	}
+	if err := svc.AddEndpoint("resume", micro.HandlerFunc(resume), micro.WithEndpointSubject(contract.SubjResume), micro.WithEndpointPendingLimits(-1, -1)); err != nil {
+		return fmt.Errorf("add endpoint resume: %w", err)
+	}
 	return lp.Run(ctx)
 }

@@ -169,6 +169,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		snapped, sinceSnap = applied, 0
 	}
 	var out Out
+	waiting := make([]waitingQuery, 0, 4096)
 	for {
 		select {
 		case <-ctx.Done():
@@ -204,19 +205,67 @@ func (l *Loop) Run(ctx context.Context) error {
 				snapshot()
 			}
 		case q := <-l.queries:
-			in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
-			out.reset()
-			if err := l.h.Handle(in, &out); err != nil {
-				_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
+			after, _ := strconv.ParseUint(q.Header.Get(contract.HeaderAfter), 10, 64)
+			if after <= applied {
+				l.answer(q, &out)
+				continue
 			}
-			for _, s := range out.sends {
-				if err := l.nc.PublishMsg(s); err != nil {
-					l.log.Warn("publish reply", "subject", s.Subject, "err", err)
-				}
+			if len(waiting) == cap(waiting) {
+				_ = l.nc.Publish(q.Reply, failJSON(contract.CodeUnavailable, "service overloaded"))
+				continue
 			}
-			l.runJobs(out.jobs)
+			waiting = append(waiting, waitingQuery{m: q, after: after, since: time.Now()})
+		}
+		if len(waiting) > 0 {
+			waiting = l.release(waiting, applied, &out)
 		}
 	}
+}
+
+// waitingQuery is a query that must see the world at or after stream
+// sequence after (its Chirp-After header).
+type waitingQuery struct {
+	m     *nats.Msg
+	after uint64
+	since time.Time
+}
+
+// maxQueryWait bounds how long a query waits for its Chirp-After input;
+// its requester has given up long before.
+const maxQueryWait = 30 * time.Second
+
+// release answers the waiting queries the world has caught up with and
+// drops those waiting too long, keeping the rest in arrival order.
+func (l *Loop) release(waiting []waitingQuery, applied uint64, out *Out) []waitingQuery {
+	keep := waiting[:0]
+	for _, w := range waiting {
+		switch {
+		case w.after <= applied:
+			l.answer(w.m, out)
+		case time.Since(w.since) > maxQueryWait:
+			_ = l.nc.Publish(w.m.Reply, failJSON(contract.CodeUnavailable, "the service has not seen the input the query waits for"))
+		default:
+			keep = append(keep, w)
+		}
+	}
+	clear(waiting[len(keep):])
+	return keep
+}
+
+// answer steps a query and publishes its replies at once: a query changes
+// nothing, so nothing needs to be stored first.
+func (l *Loop) answer(q *nats.Msg, out *Out) {
+	in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
+	out.reset()
+	if err := l.h.Handle(in, out); err != nil {
+		_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
+	}
+	for _, s := range out.sends {
+		if err := l.nc.PublishMsg(s); err != nil {
+			l.log.Warn("publish reply", "subject", s.Subject, "err", err)
+		}
+	}
+	l.runJobs(out.jobs)
 }
 
 func (l *Loop) consumerConfig(floor uint64) jetstream.ConsumerConfig {
