@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"chirp/contract"
+	"chirp/gateway/web"
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
@@ -137,9 +138,10 @@ func (g *Gateway) Close() {
 	}
 }
 
-// Handler serves /ws and /healthz.
+// Handler serves /ws, /healthz and the web client at /.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("/ws", g.serveWS)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if g.nc.Status() != nats.CONNECTED {

@@ -1,0 +1,38 @@
+module chirp/e2e
+
+go 1.26.0
+
+require (
+	chirp/cmd v0.0.0
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
+)
+
+require (
+	chirp/contract v0.0.0 // indirect
+	chirp/gateway v0.0.0 // indirect
+	chirp/natskit v0.0.0 // indirect
+	chirp/services v0.0.0 // indirect
+	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/nats-io/jwt/v2 v2.8.3 // indirect
+	github.com/nats-io/nats-server/v2 v2.15.3 // indirect
+	github.com/nats-io/nats.go v1.56.0 // indirect
+	github.com/nats-io/nkeys v0.4.17 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+replace (
+	chirp/cmd => ../cmd
+	chirp/contract => ../contract
+	chirp/gateway => ../gateway
+	chirp/natskit => ../natskit
+	chirp/services => ../services
+)
