@@ -9,6 +9,7 @@ const (
 	CodeNotFound        = "not_found"       // no such account or tweet
 	CodeConflict        = "conflict"        // handle taken
 	CodeUnavailable     = "unavailable"     // a service did not answer in time
+	CodeRateLimited     = "rate_limited"    // over a limit; retry_after_ms says when to try again
 	CodeInternal        = "internal"        // a bug or an infrastructure fault
 )
 
@@ -16,6 +17,9 @@ const (
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfterMS, set with rate_limited, is how many milliseconds to
+	// wait before the same request can succeed.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -27,6 +27,11 @@ type client struct {
 	done  chan struct{}
 	once  sync.Once
 	log   *slog.Logger
+	peer  peer // where the socket comes from, for the limits
+
+	// Owned by the writer goroutine: a bye item was taken (shutdown); the
+	// socket closes with 1001 once what was queued before it is written.
+	leaving bool
 
 	// Owned by the reader goroutine.
 	handle string // acting account, "" before signup/login/auth
@@ -52,6 +57,7 @@ type item struct {
 	reply   uint64
 	pending *pendingReq
 	resume  *resumeStep
+	bye     bool
 }
 
 // resumeStep brackets an attach to an account. start: live pushes are held
@@ -123,7 +129,7 @@ func (c *client) writeLoop() {
 		case it := <-c.queue:
 			frames = c.take(it, pending, frames[:0])
 		drain:
-			for len(frames) < 64 {
+			for len(frames) < 64 && !c.leaving {
 				select {
 				case it := <-c.queue:
 					frames = c.take(it, pending, frames)
@@ -132,6 +138,10 @@ func (c *client) writeLoop() {
 				}
 			}
 			if len(frames) == 0 {
+				if c.leaving {
+					c.close(websocket.CloseGoingAway, CloseGoingAwayReason)
+					return
+				}
 				continue
 			}
 			buf = batch(buf[:0], frames)
@@ -142,6 +152,10 @@ func (c *client) writeLoop() {
 			}
 			if cap(buf) > 64<<10 {
 				buf = nil
+			}
+			if c.leaving {
+				c.close(websocket.CloseGoingAway, CloseGoingAwayReason)
+				return
 			}
 		case now := <-expire.C:
 			for n, p := range pending {
@@ -171,6 +185,8 @@ const maxHeld = 4096
 // take turns one item into frames to write.
 func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [][]byte {
 	switch {
+	case it.bye:
+		c.leaving = true
 	case it.resume != nil:
 		return c.resumeStep(it.resume, frames)
 	case it.seq != 0 && c.resuming:
@@ -289,6 +305,9 @@ func (c *client) serve(frame []byte) {
 		body, _ := json.Marshal(contract.SignupRequest{Handle: *r.Handle, Password: *r.Password})
 		msgID := ""
 		if op == "signup" {
+			if !c.allowSignup(id) {
+				return
+			}
 			msgID = signupMsgID(*r.Handle, id)
 		}
 		c.authenticate(id, subj, body, msgID)
@@ -344,6 +363,9 @@ func (c *client) serve(frame []byte) {
 			req.Before = *r.Before
 		}
 		subj, body = contract.SubjFeed, req
+	}
+	if op != "feed" && !c.allowWrite(id) {
+		return
 	}
 	c.request(id, op, subj, body)
 }

@@ -37,7 +37,9 @@ type Config struct {
 	PingInterval time.Duration
 	PongWait     time.Duration
 	WriteTimeout time.Duration
-	Log          *slog.Logger
+	// Limits bound each client (limits.go); the zero value has none.
+	Limits Limits
+	Log    *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -80,6 +82,8 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 	stop     chan struct{}
 	nextID   chan uint64
+	limits   *limiter
+	life     lifecycle
 }
 
 // New prepares a gateway on an open NATS connection.
@@ -98,10 +102,11 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config) (*Gateway, error) {
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  1024,
 			WriteBufferSize: 1024,
-			CheckOrigin:     func(*http.Request) bool { return true },
+			CheckOrigin:     originCheck(cfg.Limits.AllowedOrigins),
 		},
 		stop:   make(chan struct{}),
 		nextID: make(chan uint64),
+		limits: newLimiter(cfg.Limits),
 	}
 	return g, nil
 }
@@ -154,6 +159,11 @@ func (g *Gateway) Handler() http.Handler {
 }
 
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
+	p, release, ok := g.admit(w, r)
+	if !ok {
+		return // admit has answered
+	}
+	defer release()
 	conn, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -166,7 +176,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &client{
-		id: id, g: g, conn: conn,
+		id: id, g: g, conn: conn, peer: p,
 		queue: make(chan item, g.cfg.SendQueue),
 		done:  make(chan struct{}),
 		log:   g.cfg.Log.With("conn", id, "remote", r.RemoteAddr),
