@@ -23,11 +23,12 @@ type Posted struct {
 	Tweet contract.Tweet
 }
 
-// Liked carries a tweet's absolute like count.
+// Liked carries a tweet's absolute like count after By liked it.
 type Liked struct {
 	Meta
 	Tweet string
 	Likes int
+	By    string
 }
 
 // Followed says Follower now follows Followee (maybe again).

@@ -77,7 +77,7 @@ func (w *World) Restore(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return fmt.Errorf("decode feed snapshot: %w", err)
 	}
-	n := New()
+	n := NewPartition(w.part)
 	for _, sa := range s.Accounts {
 		a := n.account(sa.Key)
 		for _, t := range sa.Own {

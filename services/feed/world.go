@@ -13,8 +13,16 @@ import (
 	"chirp/contract"
 )
 
-// World holds every feed.
+// World holds every feed of the accounts its partition owns.
+//
+// Partitioned (see contract.Partition), every partition sees every tweet
+// and like and keeps every author's own list, so it can backfill any
+// follow; feeds, followers lists, presence and pushes exist only for the
+// accounts it owns. A request is answered by the partition that owns its
+// account: a post by the author's, a like by the liker's, a follow by the
+// follower's.
 type World struct {
+	part     contract.Partition
 	accounts map[string]*account // by key
 	tweets   map[string]*entry   // by id; only tweets some author list holds
 	gateways map[string]map[string]struct{}
@@ -30,9 +38,13 @@ type account struct {
 	log       pushLog             // the latest pushes, for resuming clients
 }
 
-// New returns an empty world.
-func New() *World {
+// New returns an empty world owning every key.
+func New() *World { return NewPartition(contract.Partition{}) }
+
+// NewPartition returns an empty world for one partition.
+func NewPartition(p contract.Partition) *World {
 	return &World{
+		part:     p,
 		accounts: make(map[string]*account),
 		tweets:   make(map[string]*entry),
 		gateways: make(map[string]map[string]struct{}),
@@ -75,15 +87,21 @@ func (w *World) account(key string) *account {
 }
 
 func (w *World) posted(in Posted) []Effect {
+	key := contract.Key(in.Tweet.Author)
+	var reply []Effect
+	if w.part.Owns(key) {
+		reply = respond(in.Reply, contract.TweetReply{OK: true, Tweet: in.Tweet})
+	}
 	if e, dup := w.tweets[in.Tweet.ID]; dup {
 		// A retried post: already delivered; answer with its current state.
-		return respond(in.Reply, contract.TweetReply{OK: true, Tweet: e.t})
+		if reply != nil {
+			reply = respond(in.Reply, contract.TweetReply{OK: true, Tweet: e.t})
+		}
+		return reply
 	}
-	reply := respond(in.Reply, contract.TweetReply{OK: true, Tweet: in.Tweet})
 	if in.Tweet.ID == "" {
 		return reply
 	}
-	key := contract.Key(in.Tweet.Author)
 	author := w.account(key)
 	e := &entry{t: in.Tweet}
 	added, dropped := author.own.insert(e, contract.FeedCap)
@@ -96,7 +114,9 @@ func (w *World) posted(in Posted) []Effect {
 		delete(w.tweets, dropped.t.ID)
 	}
 	push := PushTweet{Tweet: in.Tweet}
-	w.deliver(key, author, e, &push)
+	if w.part.Owns(key) {
+		w.deliver(key, author, e, &push)
+	}
 	for _, fk := range author.followers {
 		w.deliver(fk, w.accounts[fk], e, &push)
 	}
@@ -122,7 +142,10 @@ func (w *World) deliver(key string, a *account, e *entry, push *PushTweet) {
 }
 
 func (w *World) liked(in Liked) []Effect {
-	reply := respond(in.Reply, contract.LikesReply{OK: true, Likes: in.Likes})
+	var reply []Effect
+	if w.part.Owns(contract.Key(in.By)) {
+		reply = respond(in.Reply, contract.LikesReply{OK: true, Likes: in.Likes})
+	}
 	e, ok := w.tweets[in.Tweet]
 	if !ok || e.t.Likes == in.Likes {
 		return reply
@@ -131,7 +154,9 @@ func (w *World) liked(in Liked) []Effect {
 	push := PushLikes{Tweet: in.Tweet, Likes: in.Likes}
 	key := contract.Key(e.t.Author)
 	author := w.accounts[key]
-	w.notifyLikes(key, author, e, &push)
+	if w.part.Owns(key) {
+		w.notifyLikes(key, author, e, &push)
+	}
 	for _, fk := range author.followers {
 		w.notifyLikes(fk, w.accounts[fk], e, &push)
 	}
@@ -155,8 +180,11 @@ func (w *World) notifyLikes(key string, a *account, e *entry, push *PushLikes) {
 }
 
 func (w *World) followed(in Followed) []Effect {
-	reply := respond(in.Reply, contract.EmptyReply{OK: true})
 	fk, tk := contract.Key(in.Follower), contract.Key(in.Followee)
+	if !w.part.Owns(fk) {
+		return nil
+	}
+	reply := respond(in.Reply, contract.EmptyReply{OK: true})
 	if fk == tk {
 		return reply
 	}
@@ -174,6 +202,9 @@ func (w *World) followed(in Followed) []Effect {
 
 func (w *World) presence(in Presence) {
 	key := contract.Key(in.Handle)
+	if !w.part.Owns(key) {
+		return
+	}
 	a := w.account(key)
 	if in.Online {
 		if a.online == nil {
@@ -191,6 +222,9 @@ func (w *World) presence(in Presence) {
 }
 
 func (w *World) read(in Read) []Effect {
+	if !w.part.Owns(contract.Key(in.User)) {
+		return nil
+	}
 	limit := in.Limit
 	if limit == 0 {
 		limit = contract.FeedDefaultLim
@@ -226,6 +260,9 @@ func (w *World) read(in Read) []Effect {
 
 // resume answers with the account's retained pushes after in.Since.
 func (w *World) resume(in Resume) []Effect {
+	if !w.part.Owns(contract.Key(in.User)) {
+		return nil
+	}
 	var last uint64
 	a, ok := w.accounts[contract.Key(in.User)]
 	if ok {

@@ -753,7 +753,7 @@ func randomScript(seed int64, accounts, n int) []Input {
 			}
 			id := tweets[i].ID
 			likes[id] += rng.Intn(2)
-			out = append(out, Liked{Tweet: id, Likes: likes[id], Meta: Meta{Reply: "r"}})
+			out = append(out, Liked{Tweet: id, Likes: likes[id], By: anyCase(handles[rng.Intn(accounts)]), Meta: Meta{Reply: "r"}})
 		case r < 68:
 			out = append(out, Liked{Tweet: "nobody-00000001", Likes: 1, Meta: Meta{Reply: "r"}})
 		case r < 78:
@@ -871,7 +871,18 @@ func (m *model) step(in Input) []Effect {
 		out := []Effect{Respond{To: in.Reply, Body: contract.TweetReply{OK: true, Tweet: in.Tweet}}}
 		t := in.Tweet
 		if cur, dup := m.tweets[t.ID]; dup {
-			// A retry is answered with the tweet as it is now.
+			// A retry is answered with the tweet as it is now, if the
+			// author's newest FeedCap still hold it (the world keeps no
+			// older ones); else as the retry carries it.
+			newer := 0
+			for _, o := range m.byAuthor[contract.Key(t.Author)] {
+				if older(&entry{t: cur}, &entry{t: o}) {
+					newer++
+				}
+			}
+			if newer >= contract.FeedCap {
+				return out
+			}
 			cur.Likes = m.likes[t.ID]
 			return []Effect{Respond{To: in.Reply, Body: contract.TweetReply{OK: true, Tweet: cur}}}
 		}

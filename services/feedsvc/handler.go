@@ -73,7 +73,7 @@ func decode(m *loop.Msg) (feed.Input, error) {
 		if err := json.Unmarshal(m.Data, &e); err != nil {
 			return nil, fmt.Errorf("decode tweet liked: %w", err)
 		}
-		return feed.Liked{Meta: meta, Tweet: e.Tweet, Likes: e.Likes}, nil
+		return feed.Liked{Meta: meta, Tweet: e.Tweet, Likes: e.Likes, By: e.By}, nil
 	case strings.HasPrefix(m.Subject, contract.EvtUserFollowed+"."):
 		var e contract.UserFollowed
 		if err := json.Unmarshal(m.Data, &e); err != nil {

@@ -57,7 +57,7 @@ func (w *World) Restore(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return fmt.Errorf("decode tweet snapshot: %w", err)
 	}
-	n := New()
+	n := NewPartition(w.part)
 	for _, a := range s.Accounts {
 		n.accounts[a.Key] = &account{handle: a.Handle, posted: a.Posted, recent: a.Recent}
 	}

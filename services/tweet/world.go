@@ -9,8 +9,11 @@ import (
 	"chirp/contract"
 )
 
-// World holds every account it has heard of and every tweet.
+// World holds every account it has heard of and the tweets of the
+// accounts its partition owns (see contract.Partition): a post belongs to
+// its author's partition, a like to the partition of the tweet's author.
 type World struct {
+	part     contract.Partition
 	accounts map[string]*account // by key
 	tweets   map[string]*tweet   // by id
 }
@@ -40,9 +43,12 @@ type tweet struct {
 	likers    map[string]struct{}
 }
 
-// New returns an empty world.
-func New() *World {
-	return &World{accounts: make(map[string]*account), tweets: make(map[string]*tweet)}
+// New returns an empty world owning every key.
+func New() *World { return NewPartition(contract.Partition{}) }
+
+// NewPartition returns an empty world for one partition.
+func NewPartition(p contract.Partition) *World {
+	return &World{part: p, accounts: make(map[string]*account), tweets: make(map[string]*tweet)}
 }
 
 // Step applies one input and returns the effects to perform, in order.
@@ -65,6 +71,9 @@ func (w *World) Step(in Input) []Effect {
 
 func (w *World) post(in Post) []Effect {
 	key := contract.Key(in.Author)
+	if !w.part.Owns(key) {
+		return nil
+	}
 	author, ok := w.accounts[key]
 	if !ok {
 		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.Author)
@@ -104,6 +113,9 @@ func (w *World) post(in Post) []Effect {
 }
 
 func (w *World) like(in Like) []Effect {
+	if owner, _ := contract.TweetAuthorKey(in.Tweet); !w.part.Owns(owner) {
+		return nil // a malformed id has owner "", which one partition owns
+	}
 	liker, ok := w.accounts[contract.Key(in.User)]
 	if !ok {
 		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.User)

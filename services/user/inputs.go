@@ -40,6 +40,14 @@ type Login struct {
 	Password string
 }
 
+// Known says an account exists (its UserCreated event). Partitions that do
+// not own it remember its handle.
+type Known struct {
+	Meta
+	Handle string
+}
+
+func (Known) isInput()  {}
 func (Signup) isInput() {}
 func (Follow) isInput() {}
 func (Login) isInput()  {}

@@ -13,6 +13,7 @@ import (
 // worlds encode to equal bytes.
 type snapshot struct {
 	Accounts []snapAccount
+	Known    []string // handles of accounts owned elsewhere
 }
 
 type snapAccount struct {
@@ -34,6 +35,10 @@ func (w *World) Snapshot() ([]byte, error) {
 		s.Accounts = append(s.Accounts, sa)
 	}
 	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].Handle < s.Accounts[j].Handle })
+	for _, h := range w.known {
+		s.Known = append(s.Known, h)
+	}
+	sort.Strings(s.Known)
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		return nil, fmt.Errorf("encode user snapshot: %w", err)
@@ -48,7 +53,10 @@ func (w *World) Restore(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return fmt.Errorf("decode user snapshot: %w", err)
 	}
-	n := New()
+	n := NewPartition(w.part)
+	for _, h := range s.Known {
+		n.known[contract.Key(h)] = h
+	}
 	for _, sa := range s.Accounts {
 		a := &account{handle: sa.Handle, hash: sa.Hash, request: sa.Request, following: make(map[string]struct{}, len(sa.Following))}
 		for _, k := range sa.Following {

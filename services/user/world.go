@@ -7,9 +7,14 @@ import (
 	"chirp/contract"
 )
 
-// World holds every account. The zero value is not usable; use New.
+// World holds the accounts its partition owns (see contract.Partition)
+// and knows the handles of all others, learnt from their UserCreated
+// events, so a follow of an account owned elsewhere can be checked. The
+// zero value is not usable; use New or NewPartition.
 type World struct {
-	accounts map[string]*account // by key (lower-cased handle)
+	part     contract.Partition
+	accounts map[string]*account // owned, by key (lower-cased handle)
+	known    map[string]string   // handles of accounts owned elsewhere, by key
 }
 
 type account struct {
@@ -19,8 +24,13 @@ type account struct {
 	request   string // id of the signup request that created it, if any
 }
 
-// New returns an empty world.
-func New() *World { return &World{accounts: make(map[string]*account)} }
+// New returns an empty world owning every key.
+func New() *World { return NewPartition(contract.Partition{}) }
+
+// NewPartition returns an empty world for one partition.
+func NewPartition(p contract.Partition) *World {
+	return &World{part: p, accounts: make(map[string]*account), known: make(map[string]string)}
+}
 
 // Step applies one input and returns the effects to perform, in order.
 // A rejected input changes nothing.
@@ -32,6 +42,10 @@ func (w *World) Step(in Input) []Effect {
 		return w.follow(in)
 	case Login:
 		return w.login(in)
+	case Known:
+		if key := contract.Key(in.Handle); !w.part.Owns(key) && contract.ValidHandle(in.Handle) {
+			w.known[key] = in.Handle
+		}
 	}
 	return nil
 }
@@ -44,6 +58,9 @@ func (w *World) signup(in Signup) []Effect {
 		return fail(in.Reply, contract.CodeBadRequest, "signup command without a password hash")
 	}
 	key := contract.Key(in.Handle)
+	if !w.part.Owns(key) {
+		return nil
+	}
 	if a, ok := w.accounts[key]; ok {
 		if in.Request != "" && a.request == in.Request {
 			// Perhaps a retry of the signup that created it; only the
@@ -64,6 +81,9 @@ func (w *World) signup(in Signup) []Effect {
 }
 
 func (w *World) follow(in Follow) []Effect {
+	if !w.part.Owns(contract.Key(in.Follower)) {
+		return nil
+	}
 	follower, ok := w.accounts[contract.Key(in.Follower)]
 	if !ok {
 		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.Follower)
@@ -75,7 +95,7 @@ func (w *World) follow(in Follow) []Effect {
 	if key == contract.Key(follower.handle) {
 		return fail(in.Reply, contract.CodeInvalid, "you cannot follow yourself")
 	}
-	followee, ok := w.accounts[key]
+	followee, ok := w.handle(key)
 	if !ok {
 		return fail(in.Reply, contract.CodeNotFound, "no such account: "+in.Followee)
 	}
@@ -84,12 +104,24 @@ func (w *World) follow(in Follow) []Effect {
 	follower.following[key] = struct{}{}
 	return []Effect{Publish{
 		Subject: contract.Subject(contract.EvtUserFollowed, contract.Key(follower.handle)),
-		Event:   contract.UserFollowed{Follower: follower.handle, Followee: followee.handle, At: contract.FormatTime(in.At)},
+		Event:   contract.UserFollowed{Follower: follower.handle, Followee: followee, At: contract.FormatTime(in.At)},
 		Reply:   in.Reply,
 	}}
 }
 
+// handle returns the handle of any account, owned here or not.
+func (w *World) handle(key string) (string, bool) {
+	if a, ok := w.accounts[key]; ok {
+		return a.handle, true
+	}
+	h, ok := w.known[key]
+	return h, ok
+}
+
 func (w *World) login(in Login) []Effect {
+	if !w.part.Owns(contract.Key(in.Handle)) {
+		return nil
+	}
 	acct, ok := w.accounts[contract.Key(in.Handle)]
 	if !ok || !contract.ValidHandle(in.Handle) {
 		// Same answer as a wrong password: no probing for handles.
