@@ -18,6 +18,8 @@ import (
 type Config struct {
 	Version string
 	Log     *slog.Logger
+	// Partition is the share of accounts this instance owns.
+	Partition contract.Partition
 }
 
 // Run serves the feed service until ctx ends.
@@ -28,15 +30,19 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
+	if err := loop.CheckPartition(cfg.Partition); err != nil {
+		return err
+	}
 	lp := loop.New(nc, js, loop.Config{
-		Name: "feed",
+		Name:    loop.WorldName("feed", cfg.Partition),
+		Service: "feed",
 		Filters: []string{
 			contract.EvtTweetPosted + ".>", contract.EvtTweetLiked + ".>",
 			contract.EvtUserFollowed + ".>", "chirp.evt.gateway.>",
 		},
 		Log: cfg.Log,
-	}, &handler{w: feed.New()})
-	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: "Chirp home feeds and live pushes"})
+	}, &handler{w: feed.NewPartition(cfg.Partition)})
+	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: "Chirp home feeds and live pushes", Metadata: loop.Metadata("feed", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register feed service: %w", err)
 	}
@@ -48,7 +54,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}
 		lp.Query(loop.AsMsg(req))
 	}
-	if err := svc.AddEndpoint("read", micro.HandlerFunc(read), micro.WithEndpointSubject(contract.SubjFeed), micro.WithEndpointPendingLimits(-1, -1)); err != nil {
+	if err := svc.AddEndpoint("read", micro.HandlerFunc(read), append(loop.QueryOpts("feed", cfg.Partition), micro.WithEndpointSubject(contract.SubjFeed))...); err != nil {
 		return fmt.Errorf("add endpoint read: %w", err)
 	}
 	resume := func(req micro.Request) {
@@ -58,7 +64,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}
 		lp.Query(loop.AsMsg(req))
 	}
-	if err := svc.AddEndpoint("resume", micro.HandlerFunc(resume), micro.WithEndpointSubject(contract.SubjResume), micro.WithEndpointPendingLimits(-1, -1)); err != nil {
+	if err := svc.AddEndpoint("resume", micro.HandlerFunc(resume), append(loop.QueryOpts("feed", cfg.Partition), micro.WithEndpointSubject(contract.SubjResume))...); err != nil {
 		return fmt.Errorf("add endpoint resume: %w", err)
 	}
 	return lp.Run(ctx)

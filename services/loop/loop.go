@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"chirp/contract"
@@ -40,9 +41,15 @@ type Handler interface {
 
 // Config names what a loop consumes.
 type Config struct {
-	// Name is the service name: durable consumer name, Nats-Msg-Id prefix,
-	// dead-letter subject suffix.
+	// Name names this world: durable consumer, snapshot object and
+	// dead-letter subject suffix. One partition of a service is
+	// "<service>-<i>of<n>"; an unpartitioned service is "<service>".
 	Name string
+	// Service is the service name, the prefix of the Nats-Msg-Id of every
+	// event it publishes (default Name). Only the partition owning an
+	// input publishes its events, so the ids do not depend on how the
+	// service is partitioned and a re-partitioned replay is de-duplicated.
+	Service string
 	// Filters are the stream subjects this world consumes.
 	Filters []string
 	// MaxAckPending bounds inputs stepped but not yet completed.
@@ -81,6 +88,9 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config, h Handler) *Loop {
 	}
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = 10000
+	}
+	if cfg.Service == "" {
+		cfg.Service = cfg.Name
 	}
 	if cfg.SnapshotInterval <= 0 {
 		cfg.SnapshotInterval = 30 * time.Second
@@ -292,7 +302,7 @@ func (l *Loop) consumerConfig(floor uint64) jetstream.ConsumerConfig {
 func (l *Loop) ackFloor(ctx context.Context) (uint64, error) {
 	cons, err := l.js.Consumer(ctx, contract.StreamName, l.cfg.Name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return 0, nil
+		return l.inheritedFloor(ctx)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("consumer %s info: %w", l.cfg.Name, err)
@@ -301,6 +311,49 @@ func (l *Loop) ackFloor(ctx context.Context) (uint64, error) {
 	floor := info.AckFloor.Stream
 	if err := l.js.DeleteConsumer(ctx, contract.StreamName, l.cfg.Name); err != nil {
 		return 0, fmt.Errorf("reset consumer %s: %w", l.cfg.Name, err)
+	}
+	return floor, nil
+}
+
+// inheritedFloor is where a world with no consumer of its own takes over
+// when its service ran before under another partitioning: the lowest ack
+// floor of the service's other consumers. Every input up to it had its
+// effects performed by the partition that owned it, so this world replays
+// them with effects suppressed; later ones it performs again, with the
+// same event ids (see Config.Service).
+func (l *Loop) inheritedFloor(ctx context.Context) (uint64, error) {
+	var floor uint64
+	found := false
+	stream, err := l.js.Stream(ctx, contract.StreamName)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", contract.StreamName, err)
+	}
+	// Siblings of this partitioning ("<service>-<j>of<n>") are not
+	// predecessors.
+	sibling := ""
+	if i := strings.LastIndex(l.cfg.Name, "of"); l.cfg.Name != l.cfg.Service && i > 0 {
+		sibling = l.cfg.Name[i:]
+	}
+	names := stream.ConsumerNames(ctx)
+	for name := range names.Name() {
+		if name == l.cfg.Name || (name != l.cfg.Service && !strings.HasPrefix(name, l.cfg.Service+"-")) ||
+			(sibling != "" && strings.HasSuffix(name, sibling)) {
+			continue
+		}
+		cons, err := stream.Consumer(ctx, name)
+		if err != nil {
+			continue
+		}
+		f := cons.CachedInfo().AckFloor.Stream
+		if !found || f < floor {
+			floor, found = f, true
+		}
+	}
+	if err := names.Err(); err != nil {
+		return 0, fmt.Errorf("list consumers: %w", err)
+	}
+	if found {
+		l.log.Info("taking over from another partitioning", "ack_floor", floor)
 	}
 	return floor, nil
 }
@@ -368,7 +421,7 @@ func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
 		c.events = make([]*nats.Msg, len(out.events))
 		c.acks = make([]jetstream.PubAckFuture, len(out.events))
 		for i, ev := range out.events {
-			ev.Header.Set(contract.HeaderMsgID, l.cfg.Name+":"+strconv.FormatUint(in.Seq, 10)+":"+strconv.Itoa(i))
+			ev.Header.Set(contract.HeaderMsgID, l.cfg.Service+":"+strconv.FormatUint(in.Seq, 10)+":"+strconv.Itoa(i))
 			c.events[i] = ev
 			f, err := l.js.PublishMsgAsync(ev)
 			if err != nil {

@@ -18,6 +18,8 @@ import (
 type Config struct {
 	Version string
 	Log     *slog.Logger
+	// Partition is the share of authors this instance owns.
+	Partition contract.Partition
 }
 
 // Run serves the tweet service until ctx ends.
@@ -28,14 +30,18 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
+	if err := loop.CheckPartition(cfg.Partition); err != nil {
+		return err
+	}
 	lp := loop.New(nc, js, loop.Config{
-		Name:    "tweet",
+		Name:    loop.WorldName("tweet", cfg.Partition),
+		Service: "tweet",
 		Filters: []string{contract.CmdPost + ".>", contract.CmdLike + ".>", contract.EvtUserCreated + ".>"},
 		Log:     cfg.Log,
-	}, &handler{w: tweet.New()})
+	}, &handler{w: tweet.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 
-	svc, err := micro.AddService(nc, micro.Config{Name: "tweet", Version: cfg.Version, Description: "Chirp tweets and likes"})
+	svc, err := micro.AddService(nc, micro.Config{Name: "tweet", Version: cfg.Version, Description: "Chirp tweets and likes", Metadata: loop.Metadata("tweet", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register tweet service: %w", err)
 	}

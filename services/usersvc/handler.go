@@ -36,6 +36,12 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 			return fmt.Errorf("decode follow: %w", err)
 		}
 		in = user.Follow{Meta: meta, Follower: c.Follower, Followee: c.Followee}
+	case strings.HasPrefix(m.Subject, contract.EvtUserCreated+"."):
+		var e contract.UserCreated
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return fmt.Errorf("decode user created: %w", err)
+		}
+		in = user.Known{Meta: meta, Handle: e.Handle}
 	case m.Subject == contract.SubjLogin:
 		var r contract.LoginRequest
 		if err := json.Unmarshal(m.Data, &r); err != nil {

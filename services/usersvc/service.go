@@ -25,6 +25,8 @@ type Config struct {
 	Hashers int
 	Version string
 	Log     *slog.Logger
+	// Partition is the share of accounts this instance owns.
+	Partition contract.Partition
 }
 
 // Run serves the user service until ctx ends.
@@ -41,11 +43,20 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if err := loop.CheckPartition(cfg.Partition); err != nil {
+		return err
+	}
+	filters := []string{contract.CmdSignup + ".>", contract.CmdFollow + ".>"}
+	if !cfg.Partition.Single() {
+		// Partitions learn of accounts owned elsewhere from their events.
+		filters = append(filters, contract.EvtUserCreated+".>")
+	}
 	lp := loop.New(nc, js, loop.Config{
-		Name:    "user",
-		Filters: []string{contract.CmdSignup + ".>", contract.CmdFollow + ".>"},
+		Name:    loop.WorldName("user", cfg.Partition),
+		Service: "user",
+		Filters: filters,
 		Log:     cfg.Log,
-	}, &handler{w: user.New()})
+	}, &handler{w: user.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 
 	hashing := make(chan func(), 4096)
@@ -62,7 +73,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}()
 	}
 
-	svc, err := micro.AddService(nc, micro.Config{Name: "user", Version: version(cfg.Version), Description: "Chirp accounts, passwords and the follow graph"})
+	svc, err := micro.AddService(nc, micro.Config{Name: "user", Version: version(cfg.Version), Description: "Chirp accounts, passwords and the follow graph", Metadata: loop.Metadata("user", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register user service: %w", err)
 	}
@@ -70,6 +81,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	endpoints := []struct {
 		name, subject string
 		h             micro.HandlerFunc
+		query         bool
 	}{
 		{"signup", contract.SubjSignup, func(req micro.Request) {
 			var r contract.SignupRequest
@@ -97,14 +109,14 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 			default:
 				loop.Reject(req, contract.CodeUnavailable, "too many signups in progress")
 			}
-		}},
+		}, false},
 		{"login", contract.SubjLogin, func(req micro.Request) {
 			var r contract.LoginRequest
 			if !loop.Decode(req, &r) {
 				return
 			}
 			lp.Query(loop.AsMsg(req))
-		}},
+		}, true},
 		{"follow", contract.SubjFollow, func(req micro.Request) {
 			var r contract.FollowRequest
 			if !loop.Decode(req, &r) {
@@ -115,10 +127,14 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 				return
 			}
 			in.Accept(req, contract.Subject(contract.CmdFollow, contract.Key(r.Follower)), r)
-		}},
+		}, false},
 	}
 	for _, ep := range endpoints {
-		if err := svc.AddEndpoint(ep.name, ep.h, micro.WithEndpointSubject(ep.subject), micro.WithEndpointPendingLimits(-1, -1)); err != nil {
+		opts := []micro.EndpointOpt{micro.WithEndpointPendingLimits(-1, -1)}
+		if ep.query {
+			opts = loop.QueryOpts("user", cfg.Partition)
+		}
+		if err := svc.AddEndpoint(ep.name, ep.h, append(opts, micro.WithEndpointSubject(ep.subject))...); err != nil {
 			return fmt.Errorf("add endpoint %s: %w", ep.name, err)
 		}
 	}
