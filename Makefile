@@ -1,7 +1,7 @@
 # Chirp's routine actions. go.work ties the modules together; `go test ./...`
 # at the root does not span them, so targets run per module folder.
 
-MODULES := contract natskit services gateway cmd
+MODULES := contract natskit services gateway cmd e2e
 GO      ?= go
 BIN     := bin
 CHIRP   := $(BIN)/chirp

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -42,7 +41,7 @@ func startStack(t *testing.T, edit func(*stack.Config)) string {
 		DataDir:    t.TempDir(),
 		BcryptCost: bcryptMinCost,
 		Gateway:    gateway.Config{ID: "gwtest"},
-		Log:        slog.New(slog.DiscardHandler),
+		Log:        testLogger(),
 	}
 	if edit != nil {
 		edit(&cfg)
