@@ -22,6 +22,9 @@ type ServerConfig struct {
 	SyncAlways bool
 	// Name is the server name (defaults to "chirp").
 	Name string
+	// Users, if not empty, are the only users the server accepts, each
+	// with its role's permissions (auth.go); empty means no authentication.
+	Users Users
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until
@@ -52,6 +55,9 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		NoSigs:             true,
 		MaxPayload:         4 << 20,
 		JetStreamMaxMemory: 256 << 20,
+	}
+	if len(cfg.Users) > 0 {
+		opts.Users = cfg.Users.ServerUsers()
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

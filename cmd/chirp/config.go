@@ -26,6 +26,8 @@ type config struct {
 	TokenSecret string
 	BcryptCost  int
 	SyncAlways  bool
+	Partitions  int
+	Partition   int
 	LogFormat   string
 	ReqTimeout  time.Duration
 }
@@ -37,6 +39,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", env("CHIRP_DATA_DIR", "./data"), "data folder (CHIRP_DATA_DIR)")
 	fs.StringVar(&c.GatewayID, "gateway-id", env("CHIRP_GATEWAY_ID", defaultGatewayID()), "gateway instance id, stable across restarts (CHIRP_GATEWAY_ID)")
 	fs.StringVar(&c.TokenSecret, "token-secret", env("CHIRP_TOKEN_SECRET", ""), "secret that signs tokens, shared by all gateways; empty reads or creates <data>/token.secret (CHIRP_TOKEN_SECRET)")
+	fs.IntVar(&c.Partitions, "partitions", envInt("CHIRP_PARTITIONS", 1), "partitions per service (CHIRP_PARTITIONS); `chirp run` runs them all")
+	fs.IntVar(&c.Partition, "partition", envInt("CHIRP_PARTITION", -1), "the one partition (0..partitions-1) a service process runs; -1 runs all (CHIRP_PARTITION)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", envInt("CHIRP_BCRYPT_COST", 10), "bcrypt cost for password hashes, 4-31 (CHIRP_BCRYPT_COST)")
 	fs.BoolVar(&c.SyncAlways, "sync-always", envBool("CHIRP_SYNC_ALWAYS", true), "embedded NATS: fsync every JetStream write before acknowledging it; false trades the last writes before a power loss for speed (CHIRP_SYNC_ALWAYS)")
 	fs.StringVar(&c.LogFormat, "log", env("CHIRP_LOG", "text"), "log format: text or json (CHIRP_LOG)")

@@ -17,6 +17,7 @@ commands:
   feed      the feed service, against CHIRP_NATS_URL
   gateway   the WebSocket gateway, against CHIRP_NATS_URL
   load      load a follower graph over WebSocket and check every feed
+  health    GET a URL, exit 0 on 2xx (container health checks)
 
 Run "chirp <command> -h" for a command's flags.
 `
@@ -35,6 +36,8 @@ func main() {
 		code = componentMain(os.Args[1], args)
 	case "load":
 		code = loadMain(args)
+	case "health":
+		code = healthMain(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

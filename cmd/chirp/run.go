@@ -41,6 +41,7 @@ func serve(name string, args []string, components []string) int {
 	scfg := stack.Config{
 		NATSURL: cfg.NATSURL, NATSListen: cfg.NATSListen, DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways,
 		Components: components, BcryptCost: cfg.BcryptCost, Log: log,
+		Partitions: cfg.Partitions, Partition: cfg.Partition, OnePartition: cfg.Partition >= 0,
 	}
 	if components == nil || components[0] == "gateway" {
 		secret, err := cfg.secret()
@@ -58,6 +59,13 @@ func serve(name string, args []string, components []string) int {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
 		return 1
 	}
+	stopHealth, err := startHealth(env("CHIRP_HEALTH_ADDR", ""), log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chirp:", err)
+		s.Close()
+		return 1
+	}
+	defer stopHealth()
 	if s.HTTPAddr != "" {
 		log.Info("chirp is up", "websocket", "ws://"+s.HTTPAddr+"/ws", "nats", s.NATSURL)
 	} else {

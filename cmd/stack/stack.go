@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"chirp/contract"
 	"chirp/gateway"
 	"chirp/natskit"
 	"chirp/services/feedsvc"
@@ -29,28 +30,42 @@ type Config struct {
 	HTTPAddr   string // gateway listen address; "" runs no gateway
 	NATSURL    string // external NATS; "" embeds one
 	NATSListen string // embedded NATS listen address
-	DataDir    string // embedded NATS JetStream files
-	SyncAlways bool
+	// NATSCredentials, with an external NATS, is the user every connection
+	// of this process presents (empty: none). An embedded NATS ignores it:
+	// it admits only its own users (auth.go), one per component.
+	NATSCredentials natskit.Credentials
+	DataDir         string // embedded NATS JetStream files and users
+	SyncAlways      bool
 	// Services to run: any of "user", "tweet", "feed", "gateway".
 	// Empty means all four.
 	Components []string
-	Gateway    gateway.Config
-	BcryptCost int
-	Version    string
-	Log        *slog.Logger
+	// Partitions is how many partitions each service runs as (0 or 1:
+	// one). The stack runs all of them, or only partition Partition when
+	// OnePartition is set (one partition per process, as compose runs
+	// them).
+	Partitions   int
+	Partition    int
+	OnePartition bool
+	Gateway      gateway.Config
+	BcryptCost   int
+	Version      string
+	Log          *slog.Logger
 }
 
 // Stack is a running set of components.
 type Stack struct {
-	NATS     *server.Server // nil with an external NATS
-	NATSURL  string
-	HTTPAddr string // the address actually listened on
-	errs     chan error
-	cancel   context.CancelFunc
-	http     *http.Server
-	gw       *gateway.Gateway
-	conns    []*nats.Conn
-	done     chan struct{}
+	NATS    *server.Server // nil with an external NATS
+	NATSURL string
+	// NATSUsers are the embedded NATS's users (nil with an external
+	// NATS); NATSUsers[natskit.RoleOperator] may do everything.
+	NATSUsers natskit.Users
+	HTTPAddr  string // the address actually listened on
+	errs      chan error
+	cancel    context.CancelFunc
+	http      *http.Server
+	gw        *gateway.Gateway
+	conns     []*nats.Conn
+	done      chan struct{}
 }
 
 // Start starts the components and returns once they take requests.
@@ -71,17 +86,26 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	s.NATSURL = cfg.NATSURL
 	if s.NATSURL == "" {
+		users, err := embeddedUsers(cfg.DataDir)
+		if err != nil {
+			return fail(err)
+		}
+		s.NATSUsers = users
 		ns, err := natskit.StartServer(natskit.ServerConfig{
 			Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.SyncAlways,
+			Users: users,
 		})
 		if err != nil {
 			return fail(err)
 		}
 		s.NATS = ns
 		s.NATSURL = ns.ClientURL()
+		if err := writeCLIEnv(cfg.DataDir, s.NATSURL, users); err != nil {
+			return fail(err)
+		}
 	}
 	connect := func(name string) (*nats.Conn, jetstream.JetStream, error) {
-		nc, err := natskit.Connect(s.NATSURL, name)
+		nc, err := natskit.Connect(s.NATSURL, "chirp-"+name, s.connectOptions(cfg, name)...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -92,26 +116,27 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		return nc, js, nil
 	}
-	_, js, err := connect("chirp-setup")
+	setup := setupRole(cfg, want)
+	_, js, err := connect(setup)
 	if err != nil {
 		return fail(err)
 	}
-	if err := natskit.EnsureStreams(ctx, js, 1); err != nil {
+	if err := ensureStreams(ctx, js, cfg, setup); err != nil {
 		return fail(err)
 	}
-	type runner func(context.Context, *nats.Conn, jetstream.JetStream) error
+	type runner func(context.Context, *nats.Conn, jetstream.JetStream, contract.Partition) error
 	services := []struct {
 		name string
 		run  runner
 	}{
-		{"user", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error {
-			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Log: cfg.Log})
+		{"user", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
+			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Log: cfg.Log, Partition: p})
 		}},
-		{"tweet", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error {
-			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Log: cfg.Log})
+		{"tweet", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
+			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p})
 		}},
-		{"feed", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error {
-			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Log: cfg.Log})
+		{"feed", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
+			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p})
 		}},
 	}
 	running := 0
@@ -119,20 +144,22 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if !want[svc.name] {
 			continue
 		}
-		nc, js, err := connect("chirp-" + svc.name)
-		if err != nil {
-			return fail(err)
-		}
-		running++
-		go func() {
-			err := svc.run(ctx, nc, js)
-			if err != nil && ctx.Err() == nil {
-				s.errs <- fmt.Errorf("%s service: %w", svc.name, err)
+		for _, p := range partitions(cfg) {
+			nc, js, err := connect(svc.name)
+			if err != nil {
+				return fail(err)
 			}
-		}()
+			running++
+			go func() {
+				err := svc.run(ctx, nc, js, p)
+				if err != nil && ctx.Err() == nil {
+					s.errs <- fmt.Errorf("%s service partition %d: %w", svc.name, p.Index, err)
+				}
+			}()
+		}
 	}
 	if want["gateway"] {
-		nc, js, err := connect("chirp-gateway")
+		nc, js, err := connect("gateway")
 		if err != nil {
 			return fail(err)
 		}
@@ -168,6 +195,19 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// partitions lists the partitions of each service this stack runs.
+func partitions(cfg Config) []contract.Partition {
+	n := max(cfg.Partitions, 1)
+	if cfg.OnePartition {
+		return []contract.Partition{{Index: cfg.Partition, Count: n}}
+	}
+	ps := make([]contract.Partition, n)
+	for i := range ps {
+		ps[i] = contract.Partition{Index: i, Count: n}
+	}
+	return ps
+}
+
 // waitServices returns once every wanted service answers on NATS micro's
 // PING, i.e. has registered its endpoints.
 func (s *Stack) waitServices(ctx context.Context, want map[string]bool) error {
@@ -200,28 +240,50 @@ func (s *Stack) waitServices(ctx context.Context, want map[string]bool) error {
 // Err delivers the first fatal error of a component.
 func (s *Stack) Err() <-chan error { return s.errs }
 
-// Close stops everything: the HTTP server, the services, NATS.
+// ShutdownTimeout bounds Close.
+const ShutdownTimeout = 10 * time.Second
+
+// Close is Shutdown bounded by ShutdownTimeout.
 func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+}
+
+// Shutdown stops everything, gracefully, in this order: the HTTP server
+// stops accepting; the gateway writes every queued push and closes each
+// socket with 1001 (gateway.Shutdown); the services stop; every NATS
+// connection is drained (its pending publishes flushed); the embedded NATS
+// stops. When ctx ends first, what remains is closed at once and ctx's
+// error returned. Calls after the first return nil at once.
+func (s *Stack) Shutdown(ctx context.Context) error {
 	select {
 	case <-s.done:
-		return
+		return nil
 	default:
 		close(s.done)
 	}
+	var errs []error
 	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.http.Shutdown(ctx)
-		cancel()
+		// Hijacked sockets are not the HTTP server's: this stops the
+		// listener and idle plain HTTP connections only.
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
 	}
 	if s.gw != nil {
+		if err := s.gw.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("gateway shutdown: %w", err))
+		}
 		s.gw.Close()
 	}
 	s.cancel()
-	for i := len(s.conns) - 1; i >= 0; i-- {
-		_ = s.conns[i].Drain()
+	if err := drainAll(ctx, s.conns); err != nil {
+		errs = append(errs, err)
 	}
 	if s.NATS != nil {
 		s.NATS.Shutdown()
 		s.NATS.WaitForShutdown()
 	}
+	return errors.Join(errs...)
 }
