@@ -46,6 +46,9 @@ type client struct {
 	lastSeq  uint64
 	resuming bool
 	held     []item
+
+	// How the socket ended, for the close log line (connlog.go).
+	closed closeNote
 }
 
 // item is what the writer receives: a frame to send (a push when seq > 0),
@@ -77,6 +80,7 @@ type pendingReq struct {
 	n        uint64
 	id       string
 	deadline time.Time
+	account  string // acting account when sent, for the error log line
 }
 
 // enqueue hands an item to the writer without blocking; a full queue means
@@ -94,6 +98,7 @@ func (c *client) enqueue(it item) {
 // send hands an item to the writer, waiting for room; used by the reader
 // for the client's own requests.
 func (c *client) send(it item) bool {
+	c.noteSend(it)
 	select {
 	case c.queue <- it:
 		return true
@@ -106,6 +111,7 @@ func (c *client) send(it item) bool {
 // goroutine, effective once.
 func (c *client) close(code int, reason string) {
 	c.once.Do(func() {
+		c.closed.code, c.closed.reason = code, reason
 		close(c.done)
 		msg := websocket.FormatCloseMessage(code, reason)
 		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -150,6 +156,7 @@ func (c *client) writeLoop() {
 				c.close(websocket.CloseGoingAway, "write failed")
 				return
 			}
+			c.g.metrics.wrote(frames, len(c.queue))
 			if cap(buf) > 64<<10 {
 				buf = nil
 			}
@@ -163,6 +170,7 @@ func (c *client) writeLoop() {
 					delete(pending, n)
 					id := p.id
 					frames = append(frames[:0], errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "the service did not answer in time"}))
+					c.noteError(p.account, frames[0])
 					_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
 					if err := c.conn.WriteMessage(websocket.TextMessage, frames[0]); err != nil {
 						c.close(websocket.CloseGoingAway, "write failed")
@@ -209,6 +217,7 @@ func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [
 		}
 		delete(pending, it.reply)
 		frames = append(frames, withRe(p.id, it.frame))
+		c.noteError(p.account, frames[len(frames)-1])
 	default:
 		frames = append(frames, it.frame)
 	}
@@ -380,7 +389,7 @@ func (c *client) request(id, op, subject string, body any) {
 	}
 	c.next++
 	n := c.next
-	if !c.send(item{pending: &pendingReq{n: n, id: id, deadline: time.Now().Add(c.g.cfg.RequestTimeout)}}) {
+	if !c.send(item{pending: &pendingReq{n: n, id: id, account: c.handle, deadline: time.Now().Add(c.g.cfg.RequestTimeout)}}) {
 		return
 	}
 	m := &nats.Msg{Subject: subject, Reply: c.g.hub.inbox + "." + strconv.FormatUint(c.id, 10) + "." + strconv.FormatUint(n, 10), Data: data}

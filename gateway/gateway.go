@@ -82,6 +82,7 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 	stop     chan struct{}
 	nextID   chan uint64
+	metrics  *metrics
 	limits   *limiter
 	life     lifecycle
 }
@@ -108,6 +109,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config) (*Gateway, error) {
 		nextID: make(chan uint64),
 		limits: newLimiter(cfg.Limits),
 	}
+	g.metrics = newMetrics(cfg.ID)
 	return g, nil
 }
 
@@ -181,6 +183,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		done:  make(chan struct{}),
 		log:   g.cfg.Log.With("conn", id, "remote", r.RemoteAddr),
 	}
+	defer g.track(c)()
 	g.hub.register(c)
 	go c.writeLoop()
 	c.readLoop()

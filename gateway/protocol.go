@@ -46,7 +46,7 @@ var errNotJSON = errors.New("frame is not a JSON object")
 // the id itself was readable, so the error reply can carry "re".
 func decodeRequest(frame []byte) (request, *contract.Error) {
 	var r request
-	trimmed := bytes.TrimSpace(frame)
+	trimmed := bytes.Trim(frame, " \t\r\n") // JSON whitespace only
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return r, badRequest(errNotJSON.Error())
 	}
