@@ -1,0 +1,259 @@
+package loadcheck
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrGaveUp wraps the last error of a request whose outcome stayed unknown
+// until the caller's context ended: it may or may not have been applied.
+var ErrGaveUp = errors.New("outcome unknown")
+
+// DoID is Do with a request id chosen by the caller, so that a request can
+// be sent again with the same id after its reply was lost. The id must not
+// be in flight on c already.
+func (c *Conn) DoID(ctx context.Context, id, op string, fields map[string]any) (Reply, error) {
+	msg := make(map[string]any, len(fields)+2)
+	maps.Copy(msg, fields)
+	msg["id"], msg["op"] = id, op
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return Reply{}, fmt.Errorf("%s: encode request: %w", op, err)
+	}
+
+	ch := make(chan Reply, 1)
+	c.mu.Lock()
+	if c.isDone() {
+		err := c.err
+		c.mu.Unlock()
+		return Reply{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if _, busy := c.pending[id]; busy {
+		c.mu.Unlock()
+		return Reply{}, fmt.Errorf("%s: request id %q already in flight", op, id)
+	}
+	c.pending[id] = ch
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}
+
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultWriteTimeout)
+	}
+	c.wmu.Lock()
+	_ = c.ws.SetWriteDeadline(deadline)
+	err = c.ws.WriteMessage(websocket.TextMessage, data)
+	c.wmu.Unlock()
+	if err != nil {
+		forget()
+		c.fail(fmt.Errorf("%w: write: %v", ErrClosed, err))
+		return Reply{}, fmt.Errorf("%s: write: %w", op, ErrClosed)
+	}
+
+	select {
+	case r := <-ch:
+		return finish(op, r)
+	case <-ctx.Done():
+		forget()
+		select { // the reply may have raced the deadline
+		case r := <-ch:
+			return finish(op, r)
+		default:
+		}
+		return Reply{}, fmt.Errorf("%s: waiting for reply: %w", op, ctx.Err())
+	case <-c.done:
+		select {
+		case r := <-ch:
+			return finish(op, r)
+		default:
+		}
+		return Reply{}, fmt.Errorf("%s: %w", op, c.Err())
+	}
+}
+
+// OutcomeUnknown reports whether err leaves a request's outcome unknown, so
+// the request must be sent again with the same id: the connection broke,
+// the reply did not come in time, or the server answered unavailable,
+// internal or rate_limited. Any other server error is a definite answer.
+func OutcomeUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *ServerError
+	if errors.As(err, &se) {
+		switch se.Code {
+		case "unavailable", "internal", "rate_limited":
+			return true
+		}
+		return false
+	}
+	return true
+}
+
+// Account is who a Retrier acts as: Token for auth, or Handle and Password
+// for login when there is no token yet.
+type Account struct {
+	Handle, Password, Token string
+}
+
+// RetryStats counts what a Retrier had to do to get definite answers.
+type RetryStats struct {
+	Retries    atomic.Int64 // requests sent again after an unknown outcome
+	Dials      atomic.Int64 // connections opened
+	DialErrors atomic.Int64 // dials that failed
+	Reauths    atomic.Int64 // auth requests sent
+}
+
+// Retrier is one client connection that survives crashes of the stack
+// behind it: a request whose outcome is unknown is sent again, with the
+// same id and fields, on the same or a new connection (re-authenticated as
+// the same account) until a definite answer arrives or the context ends.
+// It is used by one goroutine at a time.
+type Retrier struct {
+	URL     string
+	Timeout time.Duration // per try; a try that times out drops the connection
+	Stats   *RetryStats   // shared by many Retriers; nil keeps none
+	// OnRetry, when set, is called before each resend with the error that
+	// left the previous try's outcome unknown.
+	OnRetry func(id, op string, try int, err error)
+
+	conn   *Conn
+	acting string // handle the connection acts as, "" for none
+	rng    *rand.Rand
+}
+
+// NewRetrier returns a Retrier for url with a per-try timeout.
+func NewRetrier(url string, timeout time.Duration, stats *RetryStats) *Retrier {
+	if stats == nil {
+		stats = &RetryStats{}
+	}
+	return &Retrier{URL: url, Timeout: timeout, Stats: stats, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+}
+
+// Close drops the connection.
+func (r *Retrier) Close() {
+	if r.conn != nil {
+		r.conn.Close()
+		r.conn = nil
+	}
+	r.acting = ""
+}
+
+// Do sends {"id":id,"op":op,...fields} as acct until the answer is
+// definite. Ops signup and login authenticate by themselves; any other op
+// is preceded by auth with acct.Token whenever the connection does not act
+// as acct yet. It returns the reply and nil, or a *ServerError for a
+// definite rejection, or an error wrapping ErrGaveUp when ctx ended first.
+func (r *Retrier) Do(ctx context.Context, acct Account, id, op string, fields map[string]any) (Reply, error) {
+	backoff := 50 * time.Millisecond
+	var last error
+	for try := 0; ; try++ {
+		if try > 0 {
+			r.Stats.Retries.Add(1)
+			if r.OnRetry != nil {
+				r.OnRetry(id, op, try, last)
+			}
+			if sleepCtx(ctx, backoff/2+time.Duration(r.rng.Int64N(int64(backoff)))) != nil {
+				return Reply{}, fmt.Errorf("%s %s: %w after %d tries: %w", op, id, ErrGaveUp, try, last)
+			}
+			backoff = min(2*backoff, time.Second)
+		}
+		if ctx.Err() != nil {
+			return Reply{}, fmt.Errorf("%s %s: %w after %d tries: %w", op, id, ErrGaveUp, try, cmpErr(last, ctx.Err()))
+		}
+		if err := r.ready(ctx, acct, op); err != nil {
+			if !OutcomeUnknown(err) || errors.Is(err, errNotAuthed) {
+				return Reply{}, err
+			}
+			last = err
+			continue
+		}
+		tctx, cancel := context.WithTimeout(ctx, r.Timeout)
+		rep, err := r.conn.DoID(tctx, id, op, fields)
+		cancel()
+		if err == nil {
+			if op == "signup" || op == "login" {
+				r.acting = acct.Handle
+			}
+			return rep, nil
+		}
+		if !OutcomeUnknown(err) {
+			return rep, err
+		}
+		last = err
+		var se *ServerError
+		if !errors.As(err, &se) {
+			r.Close() // broken or stuck: a late reply must not meet the resend
+		}
+	}
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// ready dials when there is no connection and authenticates as acct when
+// op needs it and the connection acts as someone else: with auth and
+// acct.Token, or with login when there is no token. Its error is an
+// unknown outcome (try again) unless it is a *ServerError or errNotAuthed.
+func (r *Retrier) ready(ctx context.Context, acct Account, op string) error {
+	if r.conn != nil && r.conn.Err() != nil {
+		r.Close()
+	}
+	if r.conn == nil {
+		r.Stats.Dials.Add(1)
+		dctx, cancel := context.WithTimeout(ctx, r.Timeout)
+		c, err := Dial(dctx, r.URL)
+		cancel()
+		if err != nil {
+			r.Stats.DialErrors.Add(1)
+			return err
+		}
+		r.conn, r.acting = c, ""
+	}
+	if op == "signup" || op == "login" || r.acting == acct.Handle {
+		return nil
+	}
+	r.Stats.Reauths.Add(1)
+	authOp, fields := "auth", map[string]any{"token": acct.Token}
+	if acct.Token == "" {
+		authOp, fields = "login", map[string]any{"handle": acct.Handle, "password": acct.Password}
+	}
+	tctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	rep, err := r.conn.Do(tctx, authOp, fields)
+	cancel()
+	if err != nil {
+		var se *ServerError
+		if !errors.As(err, &se) {
+			r.Close()
+		}
+		return err
+	}
+	var u struct {
+		Handle string `json:"handle"`
+	}
+	if err := rep.Decode("user", &u); err != nil || u.Handle != acct.Handle {
+		return fmt.Errorf("%w: %s as %s: reply names %q (%v)", errNotAuthed, authOp, acct.Handle, u.Handle, err)
+	}
+	r.acting = acct.Handle
+	return nil
+}
+
+// errNotAuthed marks an auth or login that succeeded as someone else: a
+// definite failure, not worth retrying.
+var errNotAuthed = errors.New("authenticated as the wrong account")
