@@ -29,6 +29,10 @@ func serve(name string, args []string, components []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if err := cfg.check(); err != nil {
+		fmt.Fprintf(os.Stderr, "chirp %s: bad settings:\n%v\n", name, err)
+		return 2
+	}
 	log, err := cfg.logger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
@@ -50,7 +54,7 @@ func serve(name string, args []string, components []string) int {
 			return 1
 		}
 		scfg.HTTPAddr = cfg.HTTPAddr
-		scfg.Gateway = gateway.Config{ID: cfg.GatewayID, TokenSecret: secret, RequestTimeout: cfg.ReqTimeout, Log: log}
+		scfg.Gateway = gateway.Config{ID: cfg.GatewayID, TokenSecret: secret, RequestTimeout: cfg.ReqTimeout, Limits: cfg.Limits.gateway(), Log: log}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -59,7 +63,7 @@ func serve(name string, args []string, components []string) int {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
 		return 1
 	}
-	stopHealth, err := startHealth(env("CHIRP_HEALTH_ADDR", ""), log)
+	stopHealth, err := startHealth(cfg.HealthAddr, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
 		s.Close()
