@@ -150,6 +150,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		defer close(inputs)
 		for {
 			m, err := it.Next()
+			if errors.Is(err, jetstream.ErrNoHeartbeat) {
+				// The iterator re-issues its pull by itself: missed
+				// heartbeats mean a busy server or a short network
+				// outage, not a dead consumer.
+				l.log.Warn("consumer missed heartbeats, pulling again", "err", err)
+				continue
+			}
 			if err != nil {
 				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 					l.log.Error("consumer stopped", "err", err)
@@ -380,6 +387,10 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 	n := 0
 	for {
 		m, err := it.Next()
+		if errors.Is(err, jetstream.ErrNoHeartbeat) {
+			l.log.Warn("replay consumer missed heartbeats, pulling again", "err", err)
+			continue
+		}
 		if err != nil {
 			return n, fmt.Errorf("replay: %w", err)
 		}
