@@ -84,7 +84,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.WriteBurst, "write-burst", c.envInt("CHIRP_WRITE_BURST", 40), "writes one account may make at once (CHIRP_WRITE_BURST)")
 	fs.IntVar(&l.ConnsPerAddr, "conns-per-addr", c.envInt("CHIRP_CONNS_PER_ADDR", 50), "sockets open at once from one client address (IPv6: its /64); 0: no limit (CHIRP_CONNS_PER_ADDR)")
 	fs.IntVar(&l.SignupsPerMinute, "signups-per-minute", c.envInt("CHIRP_SIGNUPS_PER_MINUTE", 10), "signups per minute from one client address; 0: no limit (CHIRP_SIGNUPS_PER_MINUTE)")
-	fs.StringVar(&l.AllowedOrigins, "allowed-origins", env("CHIRP_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open a socket besides the gateway's own host; * allows all (CHIRP_ALLOWED_ORIGINS)")
+	fs.StringVar(&l.AllowedOrigins, "allowed-origins", env("CHIRP_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open a socket; empty: pages from the gateway's own host only; * allows all (CHIRP_ALLOWED_ORIGINS)")
 	fs.BoolVar(&l.ExemptLoopback, "exempt-loopback", c.envBool("CHIRP_EXEMPT_LOOPBACK", true), "clients on 127.0.0.0/8 and ::1 skip the rate and socket limits, so a local stack and its load tests run unthrottled; turn off behind a reverse proxy on the same host (CHIRP_EXEMPT_LOOPBACK)")
 }
 
