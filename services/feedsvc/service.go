@@ -18,6 +18,8 @@ import (
 type Config struct {
 	Version string
 	Log     *slog.Logger
+	// Ops exports the world's metrics and readiness.
+	Ops loop.Ops
 	// Partition is the share of accounts this instance owns.
 	Partition contract.Partition
 }
@@ -40,7 +42,9 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 			contract.EvtTweetPosted + ".>", contract.EvtTweetLiked + ".>",
 			contract.EvtUserFollowed + ".>", "chirp.evt.gateway.>",
 		},
-		Log: cfg.Log,
+		Log:       cfg.Log,
+		Partition: cfg.Partition,
+		Ops:       cfg.Ops,
 	}, &handler{w: feed.NewPartition(cfg.Partition)})
 	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: "Chirp home feeds and live pushes", Metadata: loop.Metadata("feed", cfg.Partition)})
 	if err != nil {

@@ -59,6 +59,11 @@ type Config struct {
 	// snapshots while inputs arrive (0: 30s).
 	SnapshotEvery    int
 	SnapshotInterval time.Duration
+	// Partition is the share of the service this world owns; it labels
+	// the loop's metrics.
+	Partition contract.Partition
+	// Ops exports the loop's metrics and readiness (metrics.go).
+	Ops Ops
 	// Log receives the loop's logs.
 	Log *slog.Logger
 }
@@ -76,6 +81,7 @@ type Loop struct {
 	queries chan *nats.Msg
 	log     *slog.Logger
 	ready   chan struct{}
+	metrics *metrics
 }
 
 // New prepares a loop; Run starts it.
@@ -100,6 +106,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config, h Handler) *Loop {
 		queries: make(chan *nats.Msg, 8192),
 		log:     cfg.Log.With("service", cfg.Name),
 		ready:   make(chan struct{}),
+		metrics: newMetrics(cfg, js),
 	}
 }
 
@@ -119,8 +126,14 @@ func (l *Loop) Query(m *nats.Msg) {
 // Ready is closed once recovery is done and the loop takes live inputs.
 func (l *Loop) Ready() <-chan struct{} { return l.ready }
 
-// Run recovers the world and then steps inputs until ctx ends.
+// Run recovers the world and then steps inputs until ctx ends. Its
+// metrics are registered (Config.Ops) while it runs.
 func (l *Loop) Run(ctx context.Context) error {
+	unregister, err := l.metrics.register(l.cfg.Ops.Metrics)
+	if err != nil {
+		return fmt.Errorf("register %s metrics: %w", l.cfg.Name, err)
+	}
+	defer unregister()
 	floor, err := l.ackFloor(ctx)
 	if err != nil {
 		return err
@@ -145,6 +158,20 @@ func (l *Loop) Run(ctx context.Context) error {
 		return fmt.Errorf("consume %s: %w", l.cfg.Name, err)
 	}
 	defer it.Stop()
+	// The backlog: inputs stored after the floor before consuming began.
+	// Once that many new inputs are stepped (or one arrives with nothing
+	// pending behind it), the world has caught up with the stream's tail.
+	backlog := cons.CachedInfo().NumPending
+	caughtUp := l.cfg.Ops.CaughtUp
+	if caughtUp == nil {
+		caughtUp = func() {}
+	}
+	if backlog == 0 {
+		l.log.Info("caught up", "backlog", 0)
+		caughtUp()
+		caughtUp = nil
+	}
+	var fresh uint64
 	inputs := make(chan jetstream.Msg, 1024)
 	go func() {
 		defer close(inputs)
@@ -214,10 +241,19 @@ func (l *Loop) Run(ctx context.Context) error {
 			applied = seq
 			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply), Request: m.Headers().Get(contract.HeaderRequest)}
 			out.reset()
-			if err := l.h.Handle(in, &out); err != nil {
+			start := time.Now()
+			err = l.h.Handle(in, &out)
+			since(l.metrics.stepInput, start)
+			l.metrics.steppedInput.Inc()
+			if err != nil {
 				l.deadLetter(in, err, &out)
 			}
 			done <- l.perform(in, &out, m)
+			if fresh++; caughtUp != nil && (fresh >= backlog || meta.NumPending == 0) {
+				l.log.Info("caught up", "backlog", backlog, "applied", applied)
+				caughtUp()
+				caughtUp = nil
+			}
 			if sinceSnap++; l.cfg.SnapshotEvery > 0 && sinceSnap >= l.cfg.SnapshotEvery {
 				snapshot()
 			}
@@ -274,7 +310,10 @@ func (l *Loop) release(waiting []waitingQuery, applied uint64, out *Out) []waiti
 func (l *Loop) answer(q *nats.Msg, out *Out) {
 	in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
 	out.reset()
-	if err := l.h.Handle(in, out); err != nil {
+	start := time.Now()
+	err := l.h.Handle(in, out)
+	since(l.metrics.stepQuery, start)
+	if err != nil {
 		_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
 	}
 	for _, s := range out.sends {
@@ -400,7 +439,11 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 		}
 		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp, Request: m.Headers().Get(contract.HeaderRequest)}
 		out.reset()
-		if err := l.h.Handle(in, &out); err != nil {
+		start := time.Now()
+		err = l.h.Handle(in, &out)
+		since(l.metrics.stepReplay, start)
+		l.metrics.steppedReplay.Inc()
+		if err != nil {
 			l.log.Warn("replay: undecodable input skipped", "seq", in.Seq, "subject", in.Subject, "err", err)
 		}
 		n++
@@ -527,6 +570,7 @@ func (l *Loop) runJobs(jobs []func() *nats.Msg) {
 // copied to chirp.dlq.<service>, answered bad_request if anyone waits.
 func (l *Loop) deadLetter(in *Msg, cause error, out *Out) {
 	l.log.Error("undecodable input dead-lettered", "seq", in.Seq, "subject", in.Subject, "err", cause)
+	l.metrics.deadLettered.Inc()
 	out.reset()
 	dl := nats.NewMsg(DeadLetterPrefix + "." + l.cfg.Name)
 	dl.Data = in.Data

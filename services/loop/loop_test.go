@@ -82,13 +82,20 @@ func (r running) stop(t *testing.T) {
 
 func startLoop(t *testing.T, s *server.Server, w *sumWorld, snapshotEvery int) running {
 	t.Helper()
+	return startLoopOps(t, s, w, snapshotEvery, Ops{})
+}
+
+// startLoopOps is startLoop with the loop's metrics and readiness wired to
+// ops.
+func startLoopOps(t *testing.T, s *server.Server, w *sumWorld, snapshotEvery int, ops Ops) running {
+	t.Helper()
 	nc := natstest.Conn(t, s)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := New(nc, js, Config{
-		Name: "test", Filters: []string{addSubject + ".>"}, SnapshotEvery: snapshotEvery,
+		Name: "test", Filters: []string{addSubject + ".>"}, SnapshotEvery: snapshotEvery, Ops: ops,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, w)
 	ctx, cancel := context.WithCancel(context.Background())

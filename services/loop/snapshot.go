@@ -31,6 +31,7 @@ const snapshotMeta = "chirp-seq"
 type pendingSnapshot struct {
 	seq  uint64
 	data []byte
+	at   time.Time // when it was taken
 }
 
 // restore loads the latest snapshot. It returns the sequence it covers, or
@@ -68,6 +69,7 @@ func (l *Loop) restore(ctx context.Context) uint64 {
 		l.log.Warn("snapshot does not load, replaying everything", "seq", seq, "err", err)
 		return 0
 	}
+	l.metrics.snapshotTaken(info.ModTime)
 	l.log.Info("snapshot restored", "seq", seq, "bytes", len(data))
 	return seq
 }
@@ -85,7 +87,7 @@ func (l *Loop) takeSnapshot(seq uint64) *pendingSnapshot {
 		return nil
 	}
 	l.log.Debug("snapshot taken", "seq", seq, "bytes", len(data), "took", time.Since(start))
-	return &pendingSnapshot{seq: seq, data: data}
+	return &pendingSnapshot{seq: seq, data: data, at: start}
 }
 
 // storeSnapshot writes a snapshot whose inputs are all complete.
@@ -98,5 +100,6 @@ func (l *Loop) storeSnapshot(ctx context.Context, p *pendingSnapshot) error {
 	if _, err := obs.Put(ctx, meta, bytes.NewReader(p.data)); err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
 	}
+	l.metrics.snapshotTaken(p.at)
 	return nil
 }

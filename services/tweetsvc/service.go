@@ -18,6 +18,8 @@ import (
 type Config struct {
 	Version string
 	Log     *slog.Logger
+	// Ops exports the world's metrics and readiness.
+	Ops loop.Ops
 	// Partition is the share of authors this instance owns.
 	Partition contract.Partition
 }
@@ -34,10 +36,12 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		return err
 	}
 	lp := loop.New(nc, js, loop.Config{
-		Name:    loop.WorldName("tweet", cfg.Partition),
-		Service: "tweet",
-		Filters: []string{contract.CmdPost + ".>", contract.CmdLike + ".>", contract.EvtUserCreated + ".>"},
-		Log:     cfg.Log,
+		Name:      loop.WorldName("tweet", cfg.Partition),
+		Service:   "tweet",
+		Filters:   []string{contract.CmdPost + ".>", contract.CmdLike + ".>", contract.EvtUserCreated + ".>"},
+		Log:       cfg.Log,
+		Partition: cfg.Partition,
+		Ops:       cfg.Ops,
 	}, &handler{w: tweet.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 

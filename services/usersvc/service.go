@@ -25,6 +25,8 @@ type Config struct {
 	Hashers int
 	Version string
 	Log     *slog.Logger
+	// Ops exports the world's metrics and readiness.
+	Ops loop.Ops
 	// Partition is the share of accounts this instance owns.
 	Partition contract.Partition
 }
@@ -52,10 +54,12 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		filters = append(filters, contract.EvtUserCreated+".>")
 	}
 	lp := loop.New(nc, js, loop.Config{
-		Name:    loop.WorldName("user", cfg.Partition),
-		Service: "user",
-		Filters: filters,
-		Log:     cfg.Log,
+		Name:      loop.WorldName("user", cfg.Partition),
+		Service:   "user",
+		Filters:   filters,
+		Log:       cfg.Log,
+		Partition: cfg.Partition,
+		Ops:       cfg.Ops,
 	}, &handler{w: user.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 
