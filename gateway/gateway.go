@@ -85,6 +85,8 @@ type Gateway struct {
 	metrics  *metrics
 	limits   *limiter
 	life     lifecycle
+	// started is set by Start, before the gateway serves any request.
+	started bool
 }
 
 // New prepares a gateway on an open NATS connection.
@@ -124,6 +126,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return fmt.Errorf("announce gateway: %w", err)
 	}
 	go g.hub.run(g.stop)
+	g.started = true
 	go func() {
 		for id := uint64(1); ; id++ {
 			select {

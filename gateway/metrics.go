@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 
+	"chirp/contract"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -27,7 +29,7 @@ type metrics struct {
 
 func newMetrics(id string) *metrics {
 	labels := prometheus.Labels{"gateway": id}
-	return &metrics{
+	m := &metrics{
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chirp_gateway_open_sockets", Help: "WebSocket connections open now.", ConstLabels: labels,
 		}),
@@ -51,6 +53,15 @@ func newMetrics(id string) *metrics {
 			Name: "chirp_gateway_rejected_frames_total", Help: "Request frames answered with an error, by error code (the gateway's and the services').", ConstLabels: labels,
 		}, []string{"code"}),
 	}
+	// Every code of the protocol has a series from the start, at zero, so
+	// that rate() and alerts see the first rejection.
+	for _, code := range []string{
+		contract.CodeBadRequest, contract.CodeUnknownOp, contract.CodeUnauthenticated, contract.CodeInvalid,
+		contract.CodeNotFound, contract.CodeConflict, contract.CodeUnavailable, contract.CodeRateLimited, contract.CodeInternal,
+	} {
+		m.rejected.WithLabelValues(code)
+	}
+	return m
 }
 
 // RegisterMetrics adds the gateway's collectors to reg.

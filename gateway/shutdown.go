@@ -38,6 +38,13 @@ func (l *lifecycle) leave() {
 	}
 }
 
+// shuttingDown reports whether shutdown has begun.
+func (l *lifecycle) shuttingDown() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closing
+}
+
 // begin refuses new sockets from now on and returns a channel closed once
 // the last one is done.
 func (l *lifecycle) begin() <-chan struct{} {
