@@ -46,7 +46,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		Partition: cfg.Partition,
 		Ops:       cfg.Ops,
 	}, &handler{w: feed.NewPartition(cfg.Partition)})
-	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: "Chirp home feeds and live pushes", Metadata: loop.Metadata("feed", cfg.Partition)})
+	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: loop.Describe("Chirp home feeds and live pushes", cfg.Partition), Metadata: loop.Metadata("feed", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register feed service: %w", err)
 	}

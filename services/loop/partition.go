@@ -33,6 +33,15 @@ func QueryOpts(service string, p contract.Partition) []micro.EndpointOpt {
 	return []micro.EndpointOpt{micro.WithEndpointQueueGroup("q-" + WorldName(service, p)), micro.WithEndpointPendingLimits(-1, -1)}
 }
 
+// Describe is a service description for `nats micro ls`, which shows one
+// row per instance: a partition says which one it is.
+func Describe(description string, p contract.Partition) string {
+	if p.Single() {
+		return description
+	}
+	return fmt.Sprintf("%s (partition %d of %d)", description, p.Index, p.Count)
+}
+
 // Metadata describes a partition for `nats micro info`.
 func Metadata(service string, p contract.Partition) map[string]string {
 	count := max(p.Count, 1)

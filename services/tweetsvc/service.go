@@ -45,7 +45,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	}, &handler{w: tweet.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 
-	svc, err := micro.AddService(nc, micro.Config{Name: "tweet", Version: cfg.Version, Description: "Chirp tweets and likes", Metadata: loop.Metadata("tweet", cfg.Partition)})
+	svc, err := micro.AddService(nc, micro.Config{Name: "tweet", Version: cfg.Version, Description: loop.Describe("Chirp tweets and likes", cfg.Partition), Metadata: loop.Metadata("tweet", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register tweet service: %w", err)
 	}

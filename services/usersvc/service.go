@@ -77,7 +77,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}()
 	}
 
-	svc, err := micro.AddService(nc, micro.Config{Name: "user", Version: version(cfg.Version), Description: "Chirp accounts, passwords and the follow graph", Metadata: loop.Metadata("user", cfg.Partition)})
+	svc, err := micro.AddService(nc, micro.Config{Name: "user", Version: version(cfg.Version), Description: loop.Describe("Chirp accounts, passwords and the follow graph", cfg.Partition), Metadata: loop.Metadata("user", cfg.Partition)})
 	if err != nil {
 		return fmt.Errorf("register user service: %w", err)
 	}
