@@ -77,7 +77,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SyncAlways, "sync-always", c.envBool("CHIRP_SYNC_ALWAYS", true), "embedded NATS: fsync every JetStream write before acknowledging it; false trades the last writes before a power loss for speed (CHIRP_SYNC_ALWAYS)")
 	fs.StringVar(&c.LogFormat, "log", env("CHIRP_LOG", "text"), "log format: text or json (CHIRP_LOG)")
 	fs.DurationVar(&c.ReqTimeout, "request-timeout", c.envDuration("CHIRP_REQUEST_TIMEOUT", 5*time.Second), "how long the gateway waits for a service (CHIRP_REQUEST_TIMEOUT)")
-	fs.StringVar(&c.HealthAddr, "health", env("CHIRP_HEALTH_ADDR", ""), "a service process's HTTP address for /healthz; empty serves none (CHIRP_HEALTH_ADDR)")
+	fs.StringVar(&c.HealthAddr, "health", env("CHIRP_HEALTH_ADDR", ""), "a service process's HTTP address for /healthz, /readyz and /metrics; empty serves none (CHIRP_HEALTH_ADDR)")
 
 	l := &c.Limits
 	fs.Float64Var(&l.WriteRate, "write-rate", c.envFloat("CHIRP_WRITE_RATE", 20), "writes (post, follow, like) per second one account may make, sustained; 0: no limit (CHIRP_WRITE_RATE)")

@@ -55,12 +55,14 @@ func probe(ctx context.Context, url string) error {
 	return nil
 }
 
-// startHealth serves GET /healthz with 200 on addr (CHIRP_HEALTH_ADDR,
-// e.g. ":8081") so that a component without an HTTP port of its own can be
-// health-checked. Call it once the component is ready: the listener exists
-// only from then on. An empty addr serves nothing. The returned func stops
-// the listener.
-func startHealth(addr string, log *slog.Logger) (func(), error) {
+// startHealth serves ops (GET /healthz, /readyz, /metrics: the stack's
+// OpsHandler) on addr (CHIRP_HEALTH_ADDR, e.g. ":8081") so that a
+// component without an HTTP port of its own can be health-checked and
+// scraped. Call it once the component's services answer on NATS: the
+// listener exists only from then on (compose's health checks rely on it);
+// /readyz then says when its worlds have caught up. An empty addr serves
+// nothing. The returned func stops the listener.
+func startHealth(addr string, ops http.Handler, log *slog.Logger) (func(), error) {
 	if addr == "" {
 		return func() {}, nil
 	}
@@ -68,17 +70,13 @@ func startHealth(addr string, log *slog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("health listener %s: %w", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: ops, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("health listener stopped", "addr", addr, "err", err)
 		}
 	}()
-	log.Info("health endpoint up", "url", "http://"+ln.Addr().String()+"/healthz")
+	log.Info("health endpoint up", "url", "http://"+ln.Addr().String()+"/healthz", "ready", "/readyz", "metrics", "/metrics")
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

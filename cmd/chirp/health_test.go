@@ -74,7 +74,9 @@ func TestStartHealthServesHealthzUntilStopped(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
-	stop, err := startHealth(addr, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
+	stop, err := startHealth(addr, ops, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestStartHealthServesHealthzUntilStopped(t *testing.T) {
 }
 
 func TestStartHealthWithNoAddressServesNothing(t *testing.T) {
-	stop, err := startHealth("", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stop, err := startHealth("", http.NotFoundHandler(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func serve(name string, args []string, components []string) int {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
 		return 1
 	}
-	stopHealth, err := startHealth(cfg.HealthAddr, log)
+	stopHealth, err := startHealth(cfg.HealthAddr, s.OpsHandler(), log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chirp:", err)
 		s.Close()

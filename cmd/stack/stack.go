@@ -17,12 +17,14 @@ import (
 	"chirp/gateway"
 	"chirp/natskit"
 	"chirp/services/feedsvc"
+	"chirp/services/loop"
 	"chirp/services/tweetsvc"
 	"chirp/services/usersvc"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config selects what runs. Zero values of optional fields get defaults.
@@ -60,12 +62,16 @@ type Stack struct {
 	// NATS); NATSUsers[natskit.RoleOperator] may do everything.
 	NATSUsers natskit.Users
 	HTTPAddr  string // the address actually listened on
-	errs      chan error
-	cancel    context.CancelFunc
-	http      *http.Server
-	gw        *gateway.Gateway
-	conns     []*nats.Conn
-	done      chan struct{}
+	// Metrics holds every component's Prometheus collectors (ops.go).
+	Metrics *prometheus.Registry
+	worlds  []world
+	log     *slog.Logger
+	errs    chan error
+	cancel  context.CancelFunc
+	http    *http.Server
+	gw      *gateway.Gateway
+	conns   []*nats.Conn
+	done    chan struct{}
 }
 
 // Start starts the components and returns once they take requests.
@@ -81,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		want = map[string]bool{"user": true, "tweet": true, "feed": true, "gateway": true}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Stack{cancel: cancel, errs: make(chan error, 8), done: make(chan struct{})}
+	s := &Stack{cancel: cancel, errs: make(chan error, 8), done: make(chan struct{}), Metrics: newRegistry(), log: cfg.Log}
 	fail := func(err error) (*Stack, error) { s.Close(); return nil, err }
 
 	s.NATSURL = cfg.NATSURL
@@ -124,19 +130,19 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := ensureStreams(ctx, js, cfg, setup); err != nil {
 		return fail(err)
 	}
-	type runner func(context.Context, *nats.Conn, jetstream.JetStream, contract.Partition) error
+	type runner func(context.Context, *nats.Conn, jetstream.JetStream, contract.Partition, loop.Ops) error
 	services := []struct {
 		name string
 		run  runner
 	}{
-		{"user", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
-			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Log: cfg.Log, Partition: p})
+		{"user", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
+			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
-		{"tweet", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
-			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p})
+		{"tweet", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
+			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
-		{"feed", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition) error {
-			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p})
+		{"feed", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
+			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
 	}
 	running := 0
@@ -150,8 +156,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				return fail(err)
 			}
 			running++
+			ops := s.addWorld(loop.WorldName(svc.name, p))
 			go func() {
-				err := svc.run(ctx, nc, js, p)
+				err := svc.run(ctx, nc, js, p, ops)
 				if err != nil && ctx.Err() == nil {
 					s.errs <- fmt.Errorf("%s service partition %d: %w", svc.name, p.Index, err)
 				}
@@ -175,12 +182,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return fail(err)
 		}
 		s.gw = gw
+		if err := gw.RegisterMetrics(s.Metrics); err != nil {
+			return fail(fmt.Errorf("gateway metrics: %w", err))
+		}
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fail(fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err))
 		}
 		s.HTTPAddr = ln.Addr().String()
-		s.http = &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		s.http = &http.Server{Handler: s.httpHandler(gw.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)

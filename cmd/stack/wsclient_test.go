@@ -32,8 +32,15 @@ const (
 )
 
 // startStack runs a stack for one test and closes it when the test ends.
-// edit, if not nil, adjusts the configuration first.
+// edit, if not nil, adjusts the configuration first. It returns the
+// WebSocket URL.
 func startStack(t *testing.T, edit func(*stack.Config)) string {
+	t.Helper()
+	return "ws://" + runStack(t, edit).HTTPAddr + "/ws"
+}
+
+// runStack is startStack returning the stack itself.
+func runStack(t *testing.T, edit func(*stack.Config)) *stack.Stack {
 	t.Helper()
 	cfg := stack.Config{
 		HTTPAddr:   "127.0.0.1:0",
@@ -56,7 +63,7 @@ func startStack(t *testing.T, edit func(*stack.Config)) string {
 		s.Close()
 		cancel()
 	})
-	return "ws://" + s.HTTPAddr + "/ws"
+	return s
 }
 
 var handleSeq atomic.Int64
