@@ -41,12 +41,14 @@ func buildChirp(t *testing.T) string {
 	return bin
 }
 
-// runChirp starts `chirp run` and waits until its gateway is healthy.
-func runChirp(t *testing.T, bin, data, httpAddr string) (*exec.Cmd, *bytes.Buffer) {
+// runChirp starts `chirp run`, with env added to its environment, and
+// waits until its gateway is healthy.
+func runChirp(t *testing.T, bin, data, httpAddr string, env ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin, "run")
 	cmd.Env = append(cmd.Environ(), "CHIRP_HTTP_ADDR="+httpAddr, "CHIRP_NATS_LISTEN="+freeAddr(t),
 		"CHIRP_DATA_DIR="+data, "CHIRP_BCRYPT_COST=4")
+	cmd.Env = append(cmd.Env, env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
