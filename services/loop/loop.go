@@ -14,7 +14,12 @@
 // effects on. A snapshot is stored only once every input it covers is
 // complete, so it never runs ahead of the ack floor. Events re-published after a crash
 // carry the same Nats-Msg-Id (service, input sequence, index) and are
-// dropped by the stream as duplicates.
+// dropped by the stream as duplicates. The world has caught up (Ops.CaughtUp,
+// what readiness waits for) once it has also stepped the backlog: every
+// input the consumer had pending when consumption began.
+//
+// Metrics (metrics.go) are taken by the loop around each Step; the world
+// never sees a clock or a collector.
 package loop
 
 import (
