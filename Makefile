@@ -39,6 +39,10 @@ demo: build
 crash:
 	cd cmd && CHIRP_CRASH=1 $(GO) test -count=1 -timeout 20m -run TestCrashRecovery -v ./crashtest/
 
+## bench-durability: feed restart over 1M inputs with/without snapshot, posts/s with fsync on/off; writes docs/durability.md (about 25 min)
+bench-durability:
+	$(GO) run ./cmd/restartbench -write docs/durability.md
+
 ## fuzz: fuzz the gateway's frame decoding for FUZZTIME (default 60s)
 fuzz:
 	cd gateway && $(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $${FUZZTIME:-60s} .
