@@ -30,18 +30,11 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 				return err
 			}
 		case feed.PushTweet:
-			tw, err := json.Marshal(e.Tweet)
-			if err != nil {
-				return fmt.Errorf("encode push: %w", err)
-			}
-			for i, key := range e.Keys {
-				out.Send(contract.Subject(contract.PushPrefix, key), tweetPush(e.Seqs[i], tw))
+			if err := h.pushTweet(e, out); err != nil {
+				return err
 			}
 		case feed.PushLikes:
-			id, _ := json.Marshal(e.Tweet)
-			for i, key := range e.Keys {
-				out.Send(contract.Subject(contract.PushPrefix, key), likesPush(e.Seqs[i], id, e.Likes))
-			}
+			h.pushLikes(e, out)
 		case feed.Replay:
 			rep := contract.ResumeReply{OK: true, Seq: e.Seq, Gap: e.Gap, Pushes: make([]json.RawMessage, 0, len(e.Pushes))}
 			for _, p := range e.Pushes {
@@ -57,6 +50,27 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 		}
 	}
 	return nil
+}
+
+// pushTweet encodes a tweet push for every recipient: the tweet once, then
+// one frame per recipient with its seq.
+func (h *handler) pushTweet(e feed.PushTweet, out *loop.Out) error {
+	tw, err := json.Marshal(e.Tweet)
+	if err != nil {
+		return fmt.Errorf("encode push: %w", err)
+	}
+	for i, key := range e.Keys {
+		out.Send(contract.Subject(contract.PushPrefix, key), tweetPush(e.Seqs[i], tw))
+	}
+	return nil
+}
+
+// pushLikes encodes a like-count push for every recipient.
+func (h *handler) pushLikes(e feed.PushLikes, out *loop.Out) {
+	id, _ := json.Marshal(e.Tweet)
+	for i, key := range e.Keys {
+		out.Send(contract.Subject(contract.PushPrefix, key), likesPush(e.Seqs[i], id, e.Likes))
+	}
 }
 
 func decode(m *loop.Msg) (feed.Input, error) {

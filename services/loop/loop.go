@@ -213,7 +213,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			applied = seq
 			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply), Request: m.Headers().Get(contract.HeaderRequest)}
-			out.reset()
+			out.Reset()
 			if err := l.h.Handle(in, &out); err != nil {
 				l.deadLetter(in, err, &out)
 			}
@@ -273,14 +273,12 @@ func (l *Loop) release(waiting []waitingQuery, applied uint64, out *Out) []waiti
 // nothing, so nothing needs to be stored first.
 func (l *Loop) answer(q *nats.Msg, out *Out) {
 	in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
-	out.reset()
+	out.Reset()
 	if err := l.h.Handle(in, out); err != nil {
 		_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
 	}
-	for _, s := range out.sends {
-		if err := l.nc.PublishMsg(s); err != nil {
-			l.log.Warn("publish reply", "subject", s.Subject, "err", err)
-		}
+	if err := out.PublishSends(l.nc); err != nil {
+		l.log.Warn("publish reply", "err", err)
 	}
 	l.runJobs(out.jobs)
 }
@@ -399,7 +397,7 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 			return n, fmt.Errorf("replay metadata: %w", err)
 		}
 		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp, Request: m.Headers().Get(contract.HeaderRequest)}
-		out.reset()
+		out.Reset()
 		if err := l.h.Handle(in, &out); err != nil {
 			l.log.Warn("replay: undecodable input skipped", "seq", in.Seq, "subject", in.Subject, "err", err)
 		}
@@ -471,10 +469,8 @@ func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
 		for i, f := range c.acks {
 			l.confirm(ctx, c.events[i], f)
 		}
-		for _, s := range c.sends {
-			if err := l.nc.PublishMsg(s); err != nil {
-				l.log.Warn("publish", "subject", s.Subject, "err", err)
-			}
+		if err := publishSends(l.nc, c.sends); err != nil {
+			l.log.Warn("publish", "err", err)
 		}
 		l.runJobs(c.jobs)
 		if err := c.input.Ack(); err != nil {
@@ -527,7 +523,7 @@ func (l *Loop) runJobs(jobs []func() *nats.Msg) {
 // copied to chirp.dlq.<service>, answered bad_request if anyone waits.
 func (l *Loop) deadLetter(in *Msg, cause error, out *Out) {
 	l.log.Error("undecodable input dead-lettered", "seq", in.Seq, "subject", in.Subject, "err", cause)
-	out.reset()
+	out.Reset()
 	dl := nats.NewMsg(DeadLetterPrefix + "." + l.cfg.Name)
 	dl.Data = in.Data
 	dl.Header.Set("Chirp-Seq", strconv.FormatUint(in.Seq, 10))

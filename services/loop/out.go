@@ -37,7 +37,8 @@ type Out struct {
 	jobs   []func() *nats.Msg
 }
 
-func (o *Out) reset() {
+// Reset empties o for the next input, keeping its buffers.
+func (o *Out) Reset() {
 	clear(o.events)
 	clear(o.sends)
 	clear(o.jobs)
@@ -76,6 +77,23 @@ func (o *Out) Reply(to string, v any) error {
 // Send adds a core NATS message (a push, a reply).
 func (o *Out) Send(subject string, data []byte) {
 	o.sends = append(o.sends, &nats.Msg{Subject: subject, Data: data})
+}
+
+// PublishSends publishes the sends in order on nc: what the loop does once
+// an input's events are stored (and, for a query, at once). It returns the
+// first error; the sends after it are still attempted.
+func (o *Out) PublishSends(nc *nats.Conn) error {
+	return publishSends(nc, o.sends)
+}
+
+func publishSends(nc *nats.Conn, sends []*nats.Msg) error {
+	var first error
+	for _, s := range sends {
+		if err := nc.PublishMsg(s); err != nil && first == nil {
+			first = fmt.Errorf("publish %s: %w", s.Subject, err)
+		}
+	}
+	return first
 }
 
 // Go adds work to run off the loop goroutine after the input's other
