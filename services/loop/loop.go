@@ -416,7 +416,7 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 type completion struct {
 	events   []*nats.Msg
 	acks     []jetstream.PubAckFuture
-	sends    []*nats.Msg
+	sends    *sendBatch
 	jobs     []func() *nats.Msg
 	input    jetstream.Msg
 	snapshot *pendingSnapshot
@@ -439,9 +439,7 @@ func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
 			c.acks[i] = f
 		}
 	}
-	if len(out.sends) > 0 {
-		c.sends = append([]*nats.Msg(nil), out.sends...)
-	}
+	c.sends = out.takeSends()
 	if len(out.jobs) > 0 {
 		c.jobs = append([]func() *nats.Msg(nil), out.jobs...)
 	}
@@ -469,9 +467,10 @@ func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
 		for i, f := range c.acks {
 			l.confirm(ctx, c.events[i], f)
 		}
-		if err := publishSends(l.nc, c.sends); err != nil {
+		if err := c.sends.publish(l.nc); err != nil {
 			l.log.Warn("publish", "err", err)
 		}
+		c.sends.release()
 		l.runJobs(c.jobs)
 		if err := c.input.Ack(); err != nil {
 			l.log.Warn("ack input", "err", err)
@@ -529,7 +528,7 @@ func (l *Loop) deadLetter(in *Msg, cause error, out *Out) {
 	dl.Header.Set("Chirp-Seq", strconv.FormatUint(in.Seq, 10))
 	dl.Header.Set("Chirp-Subject", in.Subject)
 	dl.Header.Set("Chirp-Error", cause.Error())
-	out.sends = append(out.sends, dl)
+	out.sendMsg(dl)
 	_ = out.Reply(in.Reply, contract.Fail(contract.CodeBadRequest, cause.Error()))
 }
 
