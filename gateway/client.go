@@ -30,11 +30,12 @@ type client struct {
 	remote string // the client's address, for logs
 	peer   peer   // where the socket comes from, for the limits
 
-	// Guarded by mu: the send queue, whether a writer runs, room (made by
-	// a reader waiting for room, closed by the writer when it takes the
-	// queue), the wake-up flags of the timers and the timers themselves.
+	// Guarded by mu: the send queue (borrowed from queuePool while items
+	// wait, nil otherwise), whether a writer runs, room (made by a reader
+	// waiting for room, closed by the writer when it takes the queue), the
+	// wake-up flags of the timers and the timers themselves.
 	mu        sync.Mutex
-	queue     []item
+	queue     *[]item
 	writing   bool
 	room      chan struct{}
 	pingDue   bool

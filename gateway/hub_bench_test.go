@@ -37,7 +37,6 @@ func BenchmarkHubDispatch(b *testing.B) {
 			}
 			frames := make([][]byte, 0, 64)
 			var buf []byte
-			var items []item
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, m := range msgs {
@@ -46,12 +45,12 @@ func BenchmarkHubDispatch(b *testing.B) {
 				for _, cl := range clients {
 					cl.lastSeq = 0 // the same seqs again
 					frames = frames[:0]
-					items, _, _, _ = cl.takeQueue(items[:0])
-					for _, it := range items {
+					q, _, _, _ := cl.takeQueue()
+					for _, it := range *q {
 						frames = cl.take(it, frames)
 					}
 					buf = batch(buf[:0], frames)
-					clear(items)
+					returnQueue(q)
 					cl.writing = true // takeQueue ends the writer once it finds nothing; here it never does
 				}
 			}

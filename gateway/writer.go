@@ -57,8 +57,11 @@ func (c *client) put(it item, full onFull) bool {
 		default:
 		}
 		c.mu.Lock()
-		if len(c.queue) < c.g.cfg.SendQueue {
-			c.queue = append(c.queue, it)
+		if c.queued() < c.g.cfg.SendQueue {
+			if c.queue == nil {
+				c.queue = queuePool.Get().(*[]item)
+			}
+			*c.queue = append(*c.queue, it)
 			c.startWriterLocked()
 			c.mu.Unlock()
 			return true
@@ -83,6 +86,30 @@ func (c *client) put(it item, full onFull) bool {
 		case <-c.done:
 			return false
 		}
+	}
+}
+
+// queuePool lends queues to clients with items waiting: an idle socket
+// holds none, and a busy one does not grow a new one for every burst.
+var queuePool = sync.Pool{New: func() any {
+	q := make([]item, 0, 16)
+	return &q
+}}
+
+// queued is the queue's length; c.mu held.
+func (c *client) queued() int {
+	if c.queue == nil {
+		return 0
+	}
+	return len(*c.queue)
+}
+
+// returnQueue gives a taken queue back to the pool.
+func returnQueue(q *[]item) {
+	clear(*q)
+	*q = (*q)[:0]
+	if cap(*q) <= 1024 {
+		queuePool.Put(q)
 	}
 }
 
@@ -139,10 +166,8 @@ func (c *client) write() {
 		}
 		scratchPool.Put(s)
 	}()
-	var items []item
 	for {
-		var ping, expire, more bool
-		items, ping, expire, more = c.takeQueue(items[:0])
+		q, ping, expire, more := c.takeQueue()
 		if !more {
 			return
 		}
@@ -157,34 +182,34 @@ func (c *client) write() {
 		if expire && !c.expire(s) {
 			return
 		}
-		if !c.writeItems(items, s) {
-			return
+		if q != nil {
+			ok := c.writeItems(*q, s)
+			returnQueue(q)
+			if !ok {
+				return
+			}
 		}
-		clear(items)
 	}
 }
 
-// takeQueue swaps the queue for spare (empty, reused as the next queue)
-// and returns what was queued and the timer flags; more is false, and the
-// writer is done, when there was nothing at all.
-func (c *client) takeQueue(spare []item) (items []item, ping, expire, more bool) {
+// takeQueue takes the queue (nil if empty; the writer returns it to the
+// pool) and the timer flags; more is false, and the writer is done, when
+// there was nothing at all.
+func (c *client) takeQueue() (q *[]item, ping, expire, more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ping, expire = c.pingDue, c.expireDue
 	c.pingDue, c.expireDue = false, false
-	if len(c.queue) == 0 && !ping && !expire {
+	if c.queued() == 0 && !ping && !expire {
 		c.writing = false
-		if cap(c.queue) > 8 {
-			c.queue = nil // a burst's queue is not kept by an idle socket
-		}
 		return nil, false, false, false
 	}
-	items, c.queue = c.queue, spare
+	q, c.queue = c.queue, nil
 	if c.room != nil {
 		close(c.room)
 		c.room = nil
 	}
-	return items, ping, expire, true
+	return q, ping, expire, true
 }
 
 // writeItems turns items into frames and writes them, maxBatch per
@@ -224,7 +249,7 @@ func (c *client) writeFrames(frames [][]byte, s *writeScratch, depth int) bool {
 		return false
 	}
 	c.mu.Lock()
-	depth += len(c.queue)
+	depth += c.queued()
 	c.mu.Unlock()
 	c.g.metrics.wrote(frames, depth)
 	return true
