@@ -8,7 +8,7 @@ CHIRP   := $(BIN)/chirp
 # docker compose (plugin) where it exists, Debian's docker-compose otherwise.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all build run test vet fmt demo crash browser fuzz bench images up down compose-test tools clean
+.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go images up down compose-test tools clean
 
 all: build
 
@@ -46,6 +46,14 @@ bench-durability:
 ## fuzz: fuzz the gateway's frame decoding for FUZZTIME (default 60s)
 fuzz:
 	cd gateway && $(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $${FUZZTIME:-60s} .
+
+## bench-go: Go benchmarks (worlds' Step, frames, push path, idle socket memory) of every module that has them;
+## BENCH selects (default .), BENCHTIME and COUNT set -benchtime and -count, CHIRP_BENCH_SOCKETS the idle socket counts (default 5000)
+bench-go:
+	@set -e; for m in $(MODULES); do \
+		grep -rlq --include='*_test.go' '^func Benchmark' $$m || continue; \
+		echo "== $$m"; (cd $$m && $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem $(if $(BENCHTIME),-benchtime $(BENCHTIME)) $(if $(COUNT),-count $(COUNT)) -p 1 ./...); \
+	done
 
 ## tools: the nats CLI
 tools:

@@ -15,23 +15,41 @@ import (
 )
 
 // client is one WebSocket connection. Its reader goroutine reads frames and
-// sends requests; its writer goroutine is the only one that writes to the
-// socket, batching whatever is queued into one frame. The hub hands it
-// pushes and replies through the bounded queue; a client whose queue is
-// full is closed with CloseSlowClient rather than slowing anyone else.
+// sends requests. Writes go through its bounded send queue: the hub and the
+// reader queue pushes and replies, and a writer goroutine, started when
+// something is queued and ended when the queue is empty, batches whatever
+// is queued into one frame (writer.go). An idle socket thus costs one
+// goroutine, its reader. A client whose queue is full when the hub hands it
+// a push is closed with CloseSlowClient rather than slowing anyone else.
 type client struct {
-	id    uint64
-	g     *Gateway
-	conn  *websocket.Conn
-	queue chan item
-	done  chan struct{}
-	once  sync.Once
-	log   *slog.Logger
-	peer  peer // where the socket comes from, for the limits
+	id     uint64
+	g      *Gateway
+	conn   *websocket.Conn
+	done   chan struct{}
+	once   sync.Once
+	remote string // the client's address, for logs
+	peer   peer   // where the socket comes from, for the limits
 
-	// Owned by the writer goroutine: a bye item was taken (shutdown); the
-	// socket closes with 1001 once what was queued before it is written.
-	leaving bool
+	// Guarded by mu: the send queue (borrowed from queuePool while items
+	// wait, nil otherwise), whether a writer runs, room (made by a reader
+	// waiting for room, closed by the writer when it takes the queue), the
+	// wake-up flags of the timers and the timers themselves.
+	mu        sync.Mutex
+	queue     *[]item
+	writing   bool
+	room      chan struct{}
+	pingDue   bool
+	expireDue bool
+	pinger    *time.Timer
+	expirer   *time.Timer
+
+	// Owned by the writer goroutine that runs (one at a time, handed on
+	// through mu): a bye item was taken (shutdown), so the socket closes
+	// with 1001 once what was queued before it is written; the requests in
+	// flight and when the expiry timer is due.
+	leaving  bool
+	pending  map[uint64]pendingReq
+	expireAt time.Time
 
 	// Owned by the reader goroutine.
 	handle string // acting account, "" before signup/login/auth
@@ -49,6 +67,12 @@ type client struct {
 
 	// How the socket ended, for the close log line (connlog.go).
 	closed closeNote
+}
+
+// logger returns the logger for this connection's lines. It is made per
+// line (they are few) rather than kept: an idle socket holds no logger.
+func (c *client) logger() *slog.Logger {
+	return c.g.cfg.Log.With("conn", c.id, "remote", c.remote)
 }
 
 // item is what the writer receives: a frame to send (a push when seq > 0),
@@ -81,147 +105,6 @@ type pendingReq struct {
 	id       string
 	deadline time.Time
 	account  string // acting account when sent, for the error log line
-}
-
-// enqueue hands an item to the writer without blocking; a full queue means
-// the client is too slow and it is closed.
-func (c *client) enqueue(it item) {
-	select {
-	case c.queue <- it:
-	case <-c.done:
-	default:
-		c.log.Warn("send queue full, closing slow client")
-		c.close(CloseSlowClient, "send queue full")
-	}
-}
-
-// send hands an item to the writer, waiting for room; used by the reader
-// for the client's own requests.
-func (c *client) send(it item) bool {
-	c.noteSend(it)
-	select {
-	case c.queue <- it:
-		return true
-	case <-c.done:
-		return false
-	}
-}
-
-// close sends a close frame with code and closes the socket; safe from any
-// goroutine, effective once.
-func (c *client) close(code int, reason string) {
-	c.once.Do(func() {
-		c.closed.code, c.closed.reason = code, reason
-		close(c.done)
-		msg := websocket.FormatCloseMessage(code, reason)
-		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		_ = c.conn.Close()
-	})
-}
-
-// writeLoop owns writes to the socket until the client is closed.
-func (c *client) writeLoop() {
-	ping := time.NewTicker(c.g.cfg.PingInterval)
-	defer ping.Stop()
-	expire := time.NewTicker(250 * time.Millisecond)
-	defer expire.Stop()
-	pending := make(map[uint64]pendingReq)
-	frames := make([][]byte, 0, 64)
-	var buf []byte
-	for {
-		select {
-		case <-c.done:
-			return
-		case it := <-c.queue:
-			frames = c.take(it, pending, frames[:0])
-		drain:
-			for len(frames) < 64 && !c.leaving {
-				select {
-				case it := <-c.queue:
-					frames = c.take(it, pending, frames)
-				default:
-					break drain
-				}
-			}
-			if len(frames) == 0 {
-				if c.leaving {
-					c.close(websocket.CloseGoingAway, CloseGoingAwayReason)
-					return
-				}
-				continue
-			}
-			buf = batch(buf[:0], frames)
-			_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
-			if err := c.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
-				c.close(websocket.CloseGoingAway, "write failed")
-				return
-			}
-			c.g.metrics.wrote(frames, len(c.queue))
-			if cap(buf) > 64<<10 {
-				buf = nil
-			}
-			if c.leaving {
-				c.close(websocket.CloseGoingAway, CloseGoingAwayReason)
-				return
-			}
-		case now := <-expire.C:
-			for n, p := range pending {
-				if now.After(p.deadline) {
-					delete(pending, n)
-					id := p.id
-					frames = append(frames[:0], errorFrame(&id, &contract.Error{Code: contract.CodeUnavailable, Message: "the service did not answer in time"}))
-					c.noteError(p.account, frames[0])
-					_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
-					if err := c.conn.WriteMessage(websocket.TextMessage, frames[0]); err != nil {
-						c.close(websocket.CloseGoingAway, "write failed")
-						return
-					}
-				}
-			}
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.cfg.WriteTimeout)); err != nil {
-				c.close(websocket.CloseGoingAway, "ping failed")
-				return
-			}
-		}
-	}
-}
-
-// maxHeld bounds the live pushes held during a resume.
-const maxHeld = 4096
-
-// take turns one item into frames to write.
-func (c *client) take(it item, pending map[uint64]pendingReq, frames [][]byte) [][]byte {
-	switch {
-	case it.bye:
-		c.leaving = true
-	case it.resume != nil:
-		return c.resumeStep(it.resume, frames)
-	case it.seq != 0 && c.resuming:
-		if len(c.held) == maxHeld {
-			c.close(CloseSlowClient, "send queue full")
-			return frames
-		}
-		c.held = append(c.held, it)
-	case it.seq != 0:
-		if it.seq > c.lastSeq {
-			c.lastSeq = it.seq
-			frames = append(frames, it.frame)
-		}
-	case it.pending != nil:
-		pending[it.pending.n] = *it.pending
-	case it.reply != 0:
-		p, ok := pending[it.reply]
-		if !ok {
-			return frames // answered late, after unavailable was sent
-		}
-		delete(pending, it.reply)
-		frames = append(frames, withRe(p.id, it.frame))
-		c.noteError(p.account, frames[len(frames)-1])
-	default:
-		frames = append(frames, it.frame)
-	}
-	return frames
 }
 
 // resumeStep applies one step of an attach (see resumeStep).
@@ -397,7 +280,7 @@ func (c *client) request(id, op, subject string, body any) {
 		m.Header = nats.Header{contract.HeaderMsgID: []string{writeMsgID(c.handle, op, id, data)}}
 	}
 	if err := c.g.nc.PublishMsg(m); err != nil {
-		c.log.Warn("publish request", "subject", subject, "err", err)
+		c.logger().Warn("publish request", "subject", subject, "err", err)
 	}
 }
 
@@ -457,7 +340,7 @@ func (c *client) actAs(id, handle, token string, since *uint64) {
 	c.handle = ""
 	at := <-c.g.hub.attach(c, handle)
 	if err := at.err; err != nil {
-		c.log.Warn("attach account", "account", handle, "err", err)
+		c.logger().Warn("attach account", "account", handle, "err", err)
 		c.g.hub.leave(c)
 		fail(&contract.Error{Code: contract.CodeUnavailable, Message: "could not subscribe to the account's feed"})
 		return

@@ -46,7 +46,7 @@ func (g *Gateway) track(c *client) func() {
 	})
 	g.metrics.open.Inc()
 	g.metrics.opened.Inc()
-	c.log.Info("connection opened")
+	c.logger().Info("connection opened")
 	return func() {
 		g.metrics.open.Dec()
 		code, reason, by := c.closed.code, c.closed.reason, "gateway"
@@ -58,7 +58,7 @@ func (g *Gateway) track(c *client) func() {
 			code, by = closeDropped, "network"
 		}
 		g.metrics.closedWith(code)
-		c.log.Info("connection closed", "account", c.handle, "duration", time.Since(opened).Round(time.Millisecond),
+		c.logger().Info("connection closed", "account", c.handle, "duration", time.Since(opened).Round(time.Millisecond),
 			"close_code", code, "close_reason", reason, "closed_by", by)
 	}
 }
@@ -92,6 +92,6 @@ func (c *client) noteError(account string, frame []byte) {
 	if r.Error.Code == contract.CodeInternal || r.Error.Code == contract.CodeUnavailable {
 		level = slog.LevelWarn
 	}
-	c.log.Log(context.Background(), level, "request failed", "account", account, "request", r.Re,
+	c.logger().Log(context.Background(), level, "request failed", "account", account, "request", r.Re,
 		"code", r.Error.Code, "message", r.Error.Message)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"chirp/contract"
@@ -103,8 +104,13 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg Config) (*Gateway, error) {
 		hub:    newHub(nc, js, cfg.ID, cfg.Log),
 		tokens: tokens{secret: cfg.TokenSecret, ttl: cfg.TokenTTL},
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  1024,
+			// Requests are small; a larger frame is read through the
+			// buffer in pieces. What a socket holds while idle is
+			// mostly this buffer (see docs/perf.md).
+			ReadBufferSize:  512,
 			WriteBufferSize: 1024,
+			// A socket holds a write buffer only while it writes.
+			WriteBufferPool: &sync.Pool{},
 			CheckOrigin:     originCheck(cfg.Limits.AllowedOrigins),
 		},
 		stop:   make(chan struct{}),
@@ -163,14 +169,17 @@ func (g *Gateway) Handler() http.Handler {
 	return mux
 }
 
+// serveWS upgrades the request and returns, leaving the socket to its
+// reader goroutine: net/http's buffers and request of the upgrade are then
+// garbage, and the reader starts on a small stack.
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	p, release, ok := g.admit(w, r)
 	if !ok {
 		return // admit has answered
 	}
-	defer release()
 	conn, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		release()
 		return // the upgrader has answered
 	}
 	var id uint64
@@ -178,17 +187,22 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	case id = <-g.nextID:
 	case <-g.stop:
 		_ = conn.Close()
+		release()
 		return
 	}
 	c := &client{
 		id: id, g: g, conn: conn, peer: p,
-		queue: make(chan item, g.cfg.SendQueue),
-		done:  make(chan struct{}),
-		log:   g.cfg.Log.With("conn", id, "remote", r.RemoteAddr),
+		done:   make(chan struct{}),
+		remote: r.RemoteAddr,
 	}
-	defer g.track(c)()
+	untrack := g.track(c)
 	g.hub.register(c)
-	go c.writeLoop()
-	c.readLoop()
-	g.hub.unregister(c)
+	c.startPings()
+	go func() {
+		defer release()
+		defer untrack()
+		c.readLoop()
+		c.stopTimers()
+		g.hub.unregister(c)
+	}()
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,14 +36,16 @@ type hub struct {
 }
 
 type accountConns struct {
-	clients map[*client]struct{}
+	clients []*client // usually one
 	sub     *nats.Subscription
-	// online is closed once the presence event that made this account
-	// online here is stored; then seq is its stream sequence, or err
-	// says why it could not be stored.
-	online chan struct{}
-	seq    uint64
-	err    error
+	// online is set once the presence event that made this account online
+	// here is stored; then seq is its stream sequence, or err says why it
+	// could not be stored. Until then, waiting holds the attaches to
+	// answer with it.
+	online  bool
+	seq     uint64
+	err     error
+	waiting []chan<- attached
 }
 
 // attached is the outcome of an attach: the stream sequence of the
@@ -95,7 +98,7 @@ func (h *hub) push(m *nats.Msg) {
 		return
 	}
 	seq := pushSeq(m.Data)
-	for c := range ac.clients {
+	for _, c := range ac.clients {
 		c.enqueue(item{frame: m.Data, seq: seq})
 	}
 }
@@ -144,15 +147,16 @@ func (h *hub) attach(c *client, handle string) <-chan attached {
 				res <- attached{err: err}
 				return
 			}
-			ac = &accountConns{clients: map[*client]struct{}{}, sub: sub, online: make(chan struct{})}
+			ac = &accountConns{sub: sub}
 			h.accounts[key] = ac
 			h.presence(handle, true, ac)
 		}
-		ac.clients[c] = struct{}{}
-		go func() {
-			<-ac.online
+		ac.clients = append(ac.clients, c)
+		if ac.online {
 			res <- attached{seq: ac.seq, err: ac.err}
-		}()
+		} else {
+			ac.waiting = append(ac.waiting, res)
+		}
 	})
 	return res
 }
@@ -171,7 +175,9 @@ func (h *hub) detach(c *client) {
 	if !ok {
 		return
 	}
-	delete(ac.clients, c)
+	if i := slices.Index(ac.clients, c); i >= 0 {
+		ac.clients = slices.Delete(ac.clients, i, i+1)
+	}
 	if len(ac.clients) > 0 {
 		return
 	}
@@ -181,15 +187,15 @@ func (h *hub) detach(c *client) {
 }
 
 // presence stores a presence event. For an account coming online, ac
-// learns the outcome (on the hub goroutine) and its online channel closes.
+// learns the outcome (on the hub goroutine) and answers its waiting
+// attaches.
 func (h *hub) presence(handle string, online bool, ac *accountConns) {
 	data, _ := json.Marshal(contract.Presence{Handle: handle, Gateway: h.gateway, Online: online})
 	f, err := h.js.PublishAsync(contract.Subject(contract.EvtPresence, contract.Key(handle)), data)
 	if err != nil {
 		h.log.Warn("publish presence", "err", err)
 		if ac != nil {
-			ac.err = err
-			close(ac.online)
+			ac.settle(0, err)
 		}
 		return
 	}
@@ -204,9 +210,16 @@ func (h *hub) presence(handle string, online bool, ac *accountConns) {
 			seq = ack.Sequence
 		case err = <-f.Err():
 		}
-		h.do(func() {
-			ac.seq, ac.err = seq, err
-			close(ac.online)
-		})
+		h.do(func() { ac.settle(seq, err) })
 	}()
+}
+
+// settle records the outcome of the account's presence event and answers
+// the attaches waiting for it. Hub goroutine.
+func (ac *accountConns) settle(seq uint64, err error) {
+	ac.online, ac.seq, ac.err = true, seq, err
+	for _, res := range ac.waiting {
+		res <- attached{seq: seq, err: err} // buffered, one answer each
+	}
+	ac.waiting = nil
 }

@@ -120,16 +120,29 @@ func errorFrame(id *string, e *contract.Error) []byte {
 // forwarded without being decoded.
 func withRe(id string, reply []byte) []byte {
 	reply = bytes.TrimSpace(reply)
-	q, _ := json.Marshal(id)
-	out := make([]byte, 0, len(reply)+len(q)+8)
+	out := make([]byte, 0, len(reply)+len(id)+16)
 	out = append(out, `{"re":`...)
-	out = append(out, q...)
+	out = appendJSONString(out, id)
 	if len(reply) > 2 && reply[0] == '{' {
 		out = append(out, ',')
 		out = append(out, reply[1:]...)
 		return out
 	}
 	return append(out, `,"ok":false,"error":{"code":"internal","message":"malformed service reply"}}`...)
+}
+
+// appendJSONString appends s as a JSON string, the bytes json.Marshal
+// gives; ids of plain printable ASCII (the usual ones) take no detour.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // batch joins frames into one: the frame itself, or a JSON array.

@@ -219,3 +219,14 @@ func TestGapFrame(t *testing.T) {
 		t.Errorf("pushSeq does not read back a gap frame's seq")
 	}
 }
+
+// Ids are spliced into replies exactly as json.Marshal encodes them,
+// whatever they contain.
+func TestAppendJSONStringMatchesMarshal(t *testing.T) {
+	for _, id := range []string{"", "1", "c7-1234", "a b~", `q"uote`, `back\slash`, "<tag>&", "tab\there", "nl\n", "é✓", "\x7f", "\xff\xfe", "\u2028"} {
+		want, _ := json.Marshal(id)
+		if got := appendJSONString([]byte("x"), id); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", id, got, want)
+		}
+	}
+}

@@ -152,11 +152,4 @@ func (g *Gateway) takeClients(ctx context.Context) []*client {
 
 // leave asks the writer to write what is queued, then close the socket
 // with 1001; with the queue full, the socket is closed at once.
-func (c *client) leave() {
-	select {
-	case c.queue <- item{bye: true}:
-	case <-c.done:
-	default:
-		c.close(websocket.CloseGoingAway, CloseGoingAwayReason)
-	}
-}
+func (c *client) leave() { c.put(item{bye: true}, closeGoingAway) }

@@ -42,11 +42,14 @@ type snapRecord struct {
 func (w *World) Snapshot() ([]byte, error) {
 	var s snapshot
 	for key, a := range w.accounts {
-		sa := snapAccount{Key: key, Followers: a.followers, Seq: a.seq}
-		for _, e := range a.own {
+		sa := snapAccount{Key: key, Seq: a.seq}
+		for _, f := range a.followers {
+			sa.Followers = append(sa.Followers, f.key)
+		}
+		for _, e := range a.own.list() {
 			sa.Own = append(sa.Own, e.t)
 		}
-		for _, e := range a.feed {
+		for _, e := range a.feed.list() {
 			sa.Feed = append(sa.Feed, e.t.ID)
 		}
 		for i := 0; i < a.log.len(); i++ {
@@ -82,21 +85,23 @@ func (w *World) Restore(b []byte) error {
 		a := n.account(sa.Key)
 		for _, t := range sa.Own {
 			e := &entry{t: t}
-			a.own = append(a.own, e)
+			a.own.back = append(a.own.back, e)
 			n.tweets[t.ID] = e
 		}
 	}
 	for _, sa := range s.Accounts {
 		a := n.accounts[sa.Key]
-		a.feed = make(timeline, 0, len(sa.Feed))
+		a.feed.back = make(timeline, 0, len(sa.Feed))
 		for _, id := range sa.Feed {
 			e, ok := n.tweets[id]
 			if !ok {
 				return fmt.Errorf("feed snapshot: %s's feed holds unknown tweet %s", sa.Key, id)
 			}
-			a.feed = append(a.feed, e)
+			a.feed.back = append(a.feed.back, e)
 		}
-		a.followers = sa.Followers
+		for _, k := range sa.Followers {
+			a.followers = append(a.followers, n.account(k))
+		}
 		for _, k := range sa.Following {
 			a.following[k] = struct{}{}
 		}

@@ -23,15 +23,29 @@ func older(a, b *entry) bool {
 }
 
 // timeline is a list of entries sorted oldest first, at most cap long.
-// Appending the newest is the common case and costs no allocation once the
-// slice has grown.
+// Accounts keep theirs in a window (below), where appending the newest is
+// the common case and costs no allocation and no copying once grown.
 type timeline []*entry
+
+// window holds a timeline inside a larger array, list() = back[lo:], so
+// that dropping the oldest entry of a full list slides the window instead
+// of moving every entry: a post to a full feed then costs no copying and no
+// allocation. When the array is used up, the list moves back to its front
+// (once every quarter-list inserts at least) or, while the list is still
+// growing, to a bigger array.
+type window struct {
+	back []*entry
+	lo   int
+}
+
+// list returns the entries, oldest first; valid until the next insert.
+func (w *window) list() timeline { return w.back[w.lo:] }
 
 // insert adds e in order and drops the oldest entry beyond max, returning
 // it. added is false when e was already there or is older than everything a
 // full list keeps.
-func (tl *timeline) insert(e *entry, max int) (added bool, dropped *entry) {
-	s := *tl
+func (w *window) insert(e *entry, max int) (added bool, dropped *entry) {
+	s := w.list()
 	i := len(s)
 	for i > 0 && older(e, s[i-1]) {
 		i--
@@ -42,17 +56,40 @@ func (tl *timeline) insert(e *entry, max int) (added bool, dropped *entry) {
 	if len(s) >= max && i == 0 {
 		return false, nil
 	}
-	s = append(s, nil)
+	if len(s) >= max {
+		// Full: the oldest goes first, and e lands one place earlier.
+		dropped = s[0]
+		w.back[w.lo] = nil
+		w.lo++
+		i--
+	}
+	w.room()
+	w.back = append(w.back, nil)
+	s = w.list()
 	copy(s[i+1:], s[i:])
 	s[i] = e
-	if len(s) > max {
-		dropped = s[0]
-		copy(s, s[1:])
-		s[len(s)-1] = nil
-		s = s[:len(s)-1]
-	}
-	*tl = s
 	return true, dropped
+}
+
+// room makes space for one more entry at the end of back.
+func (w *window) room() {
+	if len(w.back) < cap(w.back) {
+		return
+	}
+	live := len(w.back) - w.lo
+	if w.lo > 0 && w.lo >= live/4 {
+		copy(w.back, w.back[w.lo:])
+		clear(w.back[live:])
+		w.back, w.lo = w.back[:live], 0
+		return
+	}
+	grow := live / 4
+	if live < 256 {
+		grow = live
+	}
+	nb := make([]*entry, live, live+grow+8)
+	copy(nb, w.back[w.lo:])
+	w.back, w.lo = nb, 0
 }
 
 // contains reports whether e is in the list.

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"fmt"
 	"math/rand"
 	"reflect"
 	"slices"
@@ -31,6 +32,64 @@ func wantKeys(t *testing.T, tl timeline, want ...string) {
 	if got := keys(tl); !reflect.DeepEqual(got, want) {
 		t.Fatalf("timeline = %v, want %v", got, want)
 	}
+}
+
+// insert inserts into a timeline through a window, as accounts do.
+func (tl *timeline) insert(e *entry, max int) (added bool, dropped *entry) {
+	w := window{back: *tl}
+	added, dropped = w.insert(e, max)
+	*tl = w.list()
+	return added, dropped
+}
+
+// A window kept across many inserts (so it slides, moves its list to the
+// front and grows) holds what a plain sorted list would.
+func TestWindowMatchesSortedList(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, max := range []int{1, 3, 8, 100} {
+		var w window
+		var want timeline
+		for i := 0; i < 5000; i++ {
+			// Mostly the newest, sometimes older, sometimes a repeat.
+			at := fmt.Sprintf("%06d", i)
+			if rng.Intn(4) == 0 {
+				at = fmt.Sprintf("%06d", rng.Intn(i+1))
+			}
+			e := ent(at, fmt.Sprint(i))
+			if rng.Intn(10) == 0 && len(want) > 0 {
+				e = want[rng.Intn(len(want))]
+			}
+			gotAdded, gotDropped := w.insert(e, max)
+			wantAdded, wantDropped := want.insertNaive(e, max)
+			if gotAdded != wantAdded || gotDropped != wantDropped {
+				t.Fatalf("max %d, insert %d: got %v, %v; want %v, %v", max, i, gotAdded, gotDropped, wantAdded, wantDropped)
+			}
+			if !reflect.DeepEqual(keys(w.list()), keys(want)) {
+				t.Fatalf("max %d, insert %d: window %v, want %v", max, i, keys(w.list()), keys(want))
+			}
+		}
+		if c := cap(w.back); c > 2*max+16 {
+			t.Errorf("max %d: window array of %d entries", max, c)
+		}
+	}
+}
+
+// insertNaive is the obvious sorted insert with a cap.
+func (tl *timeline) insertNaive(e *entry, max int) (added bool, dropped *entry) {
+	s := *tl
+	i := len(s)
+	for i > 0 && older(e, s[i-1]) {
+		i--
+	}
+	if (i > 0 && s[i-1] == e) || (len(s) >= max && i == 0) {
+		return false, nil
+	}
+	s = slices.Insert(slices.Clone(s), i, e)
+	if len(s) > max {
+		dropped, s = s[0], s[1:]
+	}
+	*tl = s
+	return true, dropped
 }
 
 func TestOlderComparesAtThenIDBytes(t *testing.T) {

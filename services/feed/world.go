@@ -29,9 +29,10 @@ type World struct {
 }
 
 type account struct {
-	feed      timeline            // home feed
-	own       timeline            // this account's own newest tweets
-	followers []string            // keys, in follow order
+	key       string              // lower-cased handle
+	feed      window              // home feed
+	own       window              // this account's own newest tweets
+	followers []*account          // in follow order
 	following map[string]struct{} // keys
 	online    map[string]struct{} // gateways with a socket of this account
 	seq       uint64              // last push sequence number
@@ -80,7 +81,7 @@ func (w *World) Step(in Input) []Effect {
 func (w *World) account(key string) *account {
 	a, ok := w.accounts[key]
 	if !ok {
-		a = &account{following: map[string]struct{}{}}
+		a = &account{key: key, following: map[string]struct{}{}}
 		w.accounts[key] = a
 	}
 	return a
@@ -114,11 +115,12 @@ func (w *World) posted(in Posted) []Effect {
 		delete(w.tweets, dropped.t.ID)
 	}
 	push := PushTweet{Tweet: in.Tweet}
+	room := len(author.followers) + 1
 	if w.part.Owns(key) {
-		w.deliver(key, author, e, &push)
+		w.deliver(author, e, &push, room)
 	}
-	for _, fk := range author.followers {
-		w.deliver(fk, w.accounts[fk], e, &push)
+	for _, f := range author.followers {
+		w.deliver(f, e, &push, room)
 	}
 	if len(push.Keys) == 0 {
 		return reply
@@ -127,8 +129,9 @@ func (w *World) posted(in Posted) []Effect {
 }
 
 // deliver puts e in a's feed and logs a push; if a is online, the push
-// goes out.
-func (w *World) deliver(key string, a *account, e *entry, push *PushTweet) {
+// goes out. The first recipient sizes Keys and Seqs for room recipients
+// (the author and its followers), so a fan-out allocates them once.
+func (w *World) deliver(a *account, e *entry, push *PushTweet, room int) {
 	if added, _ := a.feed.insert(e, contract.FeedCap); !added {
 		return
 	}
@@ -137,7 +140,10 @@ func (w *World) deliver(key string, a *account, e *entry, push *PushTweet) {
 	if len(a.online) == 0 {
 		return
 	}
-	push.Keys = append(push.Keys, key)
+	if push.Keys == nil {
+		push.Keys, push.Seqs = make([]string, 0, room), make([]uint64, 0, room)
+	}
+	push.Keys = append(push.Keys, a.key)
 	push.Seqs = append(push.Seqs, a.seq)
 }
 
@@ -154,11 +160,12 @@ func (w *World) liked(in Liked) []Effect {
 	push := PushLikes{Tweet: in.Tweet, Likes: in.Likes}
 	key := contract.Key(e.t.Author)
 	author := w.accounts[key]
+	room := len(author.followers) + 1
 	if w.part.Owns(key) {
-		w.notifyLikes(key, author, e, &push)
+		w.notifyLikes(author, e, &push, room)
 	}
-	for _, fk := range author.followers {
-		w.notifyLikes(fk, w.accounts[fk], e, &push)
+	for _, f := range author.followers {
+		w.notifyLikes(f, e, &push, room)
 	}
 	if len(push.Keys) == 0 {
 		return reply
@@ -166,8 +173,8 @@ func (w *World) liked(in Liked) []Effect {
 	return append(reply, push)
 }
 
-func (w *World) notifyLikes(key string, a *account, e *entry, push *PushLikes) {
-	if !a.feed.contains(e) {
+func (w *World) notifyLikes(a *account, e *entry, push *PushLikes, room int) {
+	if !a.feed.list().contains(e) {
 		return
 	}
 	a.seq++
@@ -175,7 +182,10 @@ func (w *World) notifyLikes(key string, a *account, e *entry, push *PushLikes) {
 	if len(a.online) == 0 {
 		return
 	}
-	push.Keys = append(push.Keys, key)
+	if push.Keys == nil {
+		push.Keys, push.Seqs = make([]string, 0, room), make([]uint64, 0, room)
+	}
+	push.Keys = append(push.Keys, a.key)
 	push.Seqs = append(push.Seqs, a.seq)
 }
 
@@ -194,9 +204,9 @@ func (w *World) followed(in Followed) []Effect {
 	}
 	followee := w.account(tk)
 	follower.following[tk] = struct{}{}
-	followee.followers = append(followee.followers, fk)
+	followee.followers = append(followee.followers, follower)
 	// Backfill: the followee's tweets enter the feed, without pushes.
-	follower.feed = merge(follower.feed, followee.own, contract.FeedCap)
+	follower.feed = window{back: merge(follower.feed.list(), followee.own.list(), contract.FeedCap)}
 	return reply
 }
 
@@ -237,19 +247,21 @@ func (w *World) read(in Read) []Effect {
 	if !ok {
 		return respond(in.Reply, page)
 	}
-	end := len(a.feed) // entries [0,end) are older than the cursor
+	feed := a.feed.list()
+	end := len(feed) // entries [0,end) are older than the cursor
 	if in.Before != "" {
 		at, id, ok := DecodeCursor(in.Before)
 		if !ok {
 			return respond(in.Reply, contract.Fail(contract.CodeInvalid, "before is not a cursor from this feed"))
 		}
 		probe := &entry{t: contract.Tweet{At: at, ID: id}}
-		for end > 0 && !older(a.feed[end-1], probe) {
+		for end > 0 && !older(feed[end-1], probe) {
 			end--
 		}
 	}
+	page.Tweets = make([]contract.Tweet, 0, min(end, limit))
 	for i := end - 1; i >= 0 && len(page.Tweets) < limit; i-- {
-		page.Tweets = append(page.Tweets, a.feed[i].t)
+		page.Tweets = append(page.Tweets, feed[i].t)
 	}
 	if n := len(page.Tweets); n > 0 && end-n > 0 {
 		last := page.Tweets[n-1]
@@ -286,13 +298,16 @@ func (w *World) Feed(handle string) []string {
 	if !ok {
 		return nil
 	}
-	ids := make([]string, 0, len(a.feed))
-	for i := len(a.feed) - 1; i >= 0; i-- {
-		ids = append(ids, a.feed[i].t.ID)
+	feed := a.feed.list()
+	ids := make([]string, 0, len(feed))
+	for i := len(feed) - 1; i >= 0; i-- {
+		ids = append(ids, feed[i].t.ID)
 	}
 	return ids
 }
 
+// respond answers a request; the room for a second effect takes the push
+// a post or like adds without growing the slice.
 func respond(to string, body any) []Effect {
-	return []Effect{Respond{To: to, Body: body}}
+	return append(make([]Effect, 0, 2), Respond{To: to, Body: body})
 }

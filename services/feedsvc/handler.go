@@ -16,6 +16,22 @@ import (
 // handler steps the feed world; it runs on the loop goroutine.
 type handler struct {
 	w *feed.World
+	// subjects caches each account's push subject: a fan-out then builds
+	// no strings.
+	subjects map[string]string
+}
+
+// pushSubject returns the push subject of the account with key.
+func (h *handler) pushSubject(key string) string {
+	s, ok := h.subjects[key]
+	if !ok {
+		if h.subjects == nil {
+			h.subjects = make(map[string]string)
+		}
+		s = contract.Subject(contract.PushPrefix, key)
+		h.subjects[key] = s
+	}
+	return s
 }
 
 func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
@@ -30,18 +46,11 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 				return err
 			}
 		case feed.PushTweet:
-			tw, err := json.Marshal(e.Tweet)
-			if err != nil {
-				return fmt.Errorf("encode push: %w", err)
-			}
-			for i, key := range e.Keys {
-				out.Send(contract.Subject(contract.PushPrefix, key), tweetPush(e.Seqs[i], tw))
+			if err := h.pushTweet(e, out); err != nil {
+				return err
 			}
 		case feed.PushLikes:
-			id, _ := json.Marshal(e.Tweet)
-			for i, key := range e.Keys {
-				out.Send(contract.Subject(contract.PushPrefix, key), likesPush(e.Seqs[i], id, e.Likes))
-			}
+			h.pushLikes(e, out)
 		case feed.Replay:
 			rep := contract.ResumeReply{OK: true, Seq: e.Seq, Gap: e.Gap, Pushes: make([]json.RawMessage, 0, len(e.Pushes))}
 			for _, p := range e.Pushes {
@@ -57,6 +66,27 @@ func (h *handler) Handle(m *loop.Msg, out *loop.Out) error {
 		}
 	}
 	return nil
+}
+
+// pushTweet encodes a tweet push for every recipient: the tweet once, then
+// one frame per recipient with its seq, appended to the out's buffer.
+func (h *handler) pushTweet(e feed.PushTweet, out *loop.Out) error {
+	tw, err := json.Marshal(e.Tweet)
+	if err != nil {
+		return fmt.Errorf("encode push: %w", err)
+	}
+	for i, key := range e.Keys {
+		out.SendBuf(h.pushSubject(key), appendTweetPush(out.Buf(), e.Seqs[i], tw))
+	}
+	return nil
+}
+
+// pushLikes encodes a like-count push for every recipient.
+func (h *handler) pushLikes(e feed.PushLikes, out *loop.Out) {
+	id, _ := json.Marshal(e.Tweet)
+	for i, key := range e.Keys {
+		out.SendBuf(h.pushSubject(key), appendLikesPush(out.Buf(), e.Seqs[i], id, e.Likes))
+	}
 }
 
 func decode(m *loop.Msg) (feed.Input, error) {
@@ -108,10 +138,9 @@ func decode(m *loop.Msg) (feed.Input, error) {
 	return nil, fmt.Errorf("unexpected subject %s", m.Subject)
 }
 
-// tweetPush and likesPush encode push frames; live pushes and replayed ones
-// are the same bytes.
-func tweetPush(seq uint64, tweetJSON []byte) []byte {
-	b := make([]byte, 0, len(tweetJSON)+48)
+// appendTweetPush and appendLikesPush append push frames to b; live pushes
+// and replayed ones are the same bytes.
+func appendTweetPush(b []byte, seq uint64, tweetJSON []byte) []byte {
 	b = append(b, `{"push":"tweet","seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, `,"tweet":`...)
@@ -119,8 +148,7 @@ func tweetPush(seq uint64, tweetJSON []byte) []byte {
 	return append(b, '}')
 }
 
-func likesPush(seq uint64, idJSON []byte, likes int) []byte {
-	b := make([]byte, 0, len(idJSON)+64)
+func appendLikesPush(b []byte, seq uint64, idJSON []byte, likes int) []byte {
 	b = append(b, `{"push":"likes","seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, `,"tweet":`...)
@@ -137,10 +165,10 @@ func pushFrame(p contract.PushRecord) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode replayed push: %w", err)
 		}
-		return tweetPush(p.Seq, tw), nil
+		return appendTweetPush(make([]byte, 0, len(tw)+48), p.Seq, tw), nil
 	case contract.PushLikes:
 		id, _ := json.Marshal(p.TweetID)
-		return likesPush(p.Seq, id, p.Likes), nil
+		return appendLikesPush(make([]byte, 0, len(id)+64), p.Seq, id, p.Likes), nil
 	}
 	return nil, fmt.Errorf("replayed push of unknown kind %q", p.Kind)
 }

@@ -245,7 +245,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			applied = seq
 			in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: seq, At: meta.Timestamp, Reply: m.Headers().Get(contract.HeaderReply), Request: m.Headers().Get(contract.HeaderRequest)}
-			out.reset()
+			out.Reset()
 			start := time.Now()
 			err = l.h.Handle(in, &out)
 			since(l.metrics.stepInput, start)
@@ -314,17 +314,15 @@ func (l *Loop) release(waiting []waitingQuery, applied uint64, out *Out) []waiti
 // nothing, so nothing needs to be stored first.
 func (l *Loop) answer(q *nats.Msg, out *Out) {
 	in := &Msg{Subject: q.Subject, Data: q.Data, Header: q.Header, Reply: q.Reply}
-	out.reset()
+	out.Reset()
 	start := time.Now()
 	err := l.h.Handle(in, out)
 	since(l.metrics.stepQuery, start)
 	if err != nil {
 		_ = out.Reply(q.Reply, contract.Fail(contract.CodeBadRequest, err.Error()))
 	}
-	for _, s := range out.sends {
-		if err := l.nc.PublishMsg(s); err != nil {
-			l.log.Warn("publish reply", "subject", s.Subject, "err", err)
-		}
+	if err := out.PublishSends(l.nc); err != nil {
+		l.log.Warn("publish reply", "err", err)
 	}
 	l.runJobs(out.jobs)
 }
@@ -443,7 +441,7 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 			return n, fmt.Errorf("replay metadata: %w", err)
 		}
 		in := &Msg{Subject: m.Subject(), Data: m.Data(), Header: m.Headers(), Seq: meta.Sequence.Stream, At: meta.Timestamp, Request: m.Headers().Get(contract.HeaderRequest)}
-		out.reset()
+		out.Reset()
 		start := time.Now()
 		err = l.h.Handle(in, &out)
 		since(l.metrics.stepReplay, start)
@@ -466,7 +464,7 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 type completion struct {
 	events   []*nats.Msg
 	acks     []jetstream.PubAckFuture
-	sends    []*nats.Msg
+	sends    *sendBatch
 	jobs     []func() *nats.Msg
 	input    jetstream.Msg
 	snapshot *pendingSnapshot
@@ -489,9 +487,7 @@ func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
 			c.acks[i] = f
 		}
 	}
-	if len(out.sends) > 0 {
-		c.sends = append([]*nats.Msg(nil), out.sends...)
-	}
+	c.sends = out.takeSends()
 	if len(out.jobs) > 0 {
 		c.jobs = append([]func() *nats.Msg(nil), out.jobs...)
 	}
@@ -519,11 +515,10 @@ func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
 		for i, f := range c.acks {
 			l.confirm(ctx, c.events[i], f)
 		}
-		for _, s := range c.sends {
-			if err := l.nc.PublishMsg(s); err != nil {
-				l.log.Warn("publish", "subject", s.Subject, "err", err)
-			}
+		if err := c.sends.publish(l.nc); err != nil {
+			l.log.Warn("publish", "err", err)
 		}
+		c.sends.release()
 		l.runJobs(c.jobs)
 		if err := c.input.Ack(); err != nil {
 			l.log.Warn("ack input", "err", err)
@@ -576,13 +571,13 @@ func (l *Loop) runJobs(jobs []func() *nats.Msg) {
 func (l *Loop) deadLetter(in *Msg, cause error, out *Out) {
 	l.log.Error("undecodable input dead-lettered", "seq", in.Seq, "subject", in.Subject, "err", cause)
 	l.metrics.deadLettered.Inc()
-	out.reset()
+	out.Reset()
 	dl := nats.NewMsg(DeadLetterPrefix + "." + l.cfg.Name)
 	dl.Data = in.Data
 	dl.Header.Set("Chirp-Seq", strconv.FormatUint(in.Seq, 10))
 	dl.Header.Set("Chirp-Subject", in.Subject)
 	dl.Header.Set("Chirp-Error", cause.Error())
-	out.sends = append(out.sends, dl)
+	out.sendMsg(dl)
 	_ = out.Reply(in.Reply, contract.Fail(contract.CodeBadRequest, cause.Error()))
 }
 
