@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,9 +42,36 @@ type Conn struct {
 	onError atomic.Pointer[func(error)]
 }
 
+// DialOptions tune a connection for many-socket load: where it comes from
+// and how much buffer memory it holds. Zero values take Dial's defaults.
+type DialOptions struct {
+	// LocalAddr is the client's source address (an IP on 127.0.0.0/8 lets
+	// one machine open more sockets to one server than one source address
+	// has ports); nil lets the kernel choose.
+	LocalAddr *net.TCPAddr
+	// ReadBufferSize and WriteBufferSize are the socket's I/O buffers in
+	// bytes (defaults 64 KiB and 16 KiB).
+	ReadBufferSize, WriteBufferSize int
+}
+
 // Dial opens a connection to a ws:// or wss:// URL.
 func Dial(ctx context.Context, url string) (*Conn, error) {
+	return DialWith(ctx, url, DialOptions{})
+}
+
+// DialWith opens a connection to a ws:// or wss:// URL with opts.
+func DialWith(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 16 << 10}
+	if opts.ReadBufferSize > 0 {
+		d.ReadBufferSize = opts.ReadBufferSize
+	}
+	if opts.WriteBufferSize > 0 {
+		d.WriteBufferSize = opts.WriteBufferSize
+	}
+	if opts.LocalAddr != nil {
+		nd := &net.Dialer{LocalAddr: opts.LocalAddr, Timeout: d.HandshakeTimeout}
+		d.NetDialContext = nd.DialContext
+	}
 	ws, resp, err := d.DialContext(ctx, url, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
