@@ -40,6 +40,7 @@ type Conn struct {
 
 	onPush  atomic.Pointer[func(Push)]
 	onError atomic.Pointer[func(error)]
+	onFrame atomic.Pointer[func([]byte, time.Time) bool]
 }
 
 // DialOptions tune a connection for many-socket load: where it comes from
@@ -96,6 +97,20 @@ func (c *Conn) OnPush(h func(Push)) {
 		return
 	}
 	c.onPush.Store(&h)
+}
+
+// OnFrame sets a handler that sees every text frame, with its arrival
+// time, before it is decoded; when it returns true the frame is taken as
+// handled and not decoded at all (no reply is matched, no OnPush runs).
+// A load generator uses it to time pushes without paying for decoding;
+// it must return false for any frame that may hold a reply. It runs on the
+// reader goroutine and must not keep data after it returns.
+func (c *Conn) OnFrame(h func(data []byte, received time.Time) bool) {
+	if h == nil {
+		c.onFrame.Store(nil)
+		return
+	}
+	c.onFrame.Store(&h)
 }
 
 // OnProtocolError sets a handler for input the client could not make sense
@@ -241,6 +256,9 @@ func (c *Conn) readLoop() {
 			c.fail(fmt.Errorf("%w: read: %v", ErrClosed, err))
 			c.ws.Close()
 			return
+		}
+		if h := c.onFrame.Load(); h != nil && (*h)(data, time.Now()) {
+			continue
 		}
 		items, err := splitFrame(data)
 		if err != nil {
