@@ -67,7 +67,7 @@ func DefaultConfig() Config {
 	return Config{
 		Graph: "graphs/twitter-follows-4k/edges.txt", Sockets: 2000, Authors: 50, TextBytes: 64,
 		Duration: 10 * time.Second, Window: 32, Settle: 15 * time.Second, MaxPosts: 200_000,
-		Systems: []string{SysChirp, SysNATS, SysCentrifugo}, Sync: "always",
+		Systems: []string{SysChirp, SysNATS, SysCentrifugo}, Sync: "2m",
 		NATSServerBin: "bin/nats-server", CentrifugoBin: "bin/centrifugo", CentrifugoVersion: "v6.9.1",
 	}
 }

@@ -93,6 +93,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	p("- Date: %s (UTC), %.0f s\n", r.Started.Format("2006-01-02 15:04"), r.Finished.Sub(r.Started).Seconds())
 	p("- Machine: %d cores, %s; %s; every process on this one machine, shared with other work, so figures are noisy: compare the systems within one run\n", r.Cores, r.CPUModel, r.GoVersion)
 	p("- Command: `%s`\n", r.Command)
+	p("- Chirp's JetStream: nats-server `sync_interval: %s`", cfg.Sync)
+	if cfg.Sync != "always" {
+		p(" (a throwaway-load setting, like the other systems here, which keep nothing on disk; Chirp's default fsyncs every write: `-sync always` measures that, bounded by this disk)")
+	}
+	p("\n")
 	p("- Graph: `%s`, %d accounts, %d follow edges", cfg.Graph, r.Accounts, r.Edges)
 	if r.Follows > 0 {
 		p(" (%d follows applied through Chirp)", r.Follows)

@@ -40,7 +40,7 @@ func benchMain(args []string) int {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "max wait for deliveries after a phase's offering stops")
 	fs.IntVar(&cfg.MaxPosts, "max-posts", cfg.MaxPosts, "bound on posts per phase")
 	systems := fs.String("systems", strings.Join(cfg.Systems, ","), "systems to measure, comma-separated: chirp, nats, centrifugo")
-	fs.StringVar(&cfg.Sync, "sync", cfg.Sync, "Chirp's nats-server JetStream sync_interval: always, or a duration such as 2m")
+	fs.StringVar(&cfg.Sync, "sync", cfg.Sync, "Chirp's nats-server JetStream sync_interval: a duration such as 2m, or always (Chirp's own default: fsync every write)")
 	fs.StringVar(&cfg.ChirpURL, "url", "", "measure the Chirp stack at this ws:// URL instead of starting one (its processes are not measured)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "measure the raw NATS ceiling on this server instead of starting one")
 	fs.StringVar(&cfg.ChirpBin, "chirp-bin", cfg.ChirpBin, "chirp binary the stack runs")
