@@ -72,6 +72,13 @@ func DefaultConfig() Config {
 	}
 }
 
+// ConfigError is a run that cannot start for its settings or its graph;
+// the command exits 2 on it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 func (c *Config) validate() error {
 	var bad []string
 	if c.Sockets < 1 {
@@ -95,7 +102,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("bad settings: %s", strings.Join(bad, "; "))
+		return &ConfigError{Err: fmt.Errorf("bad settings: %s", strings.Join(bad, "; "))}
 	}
 	return nil
 }
@@ -128,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := newReport(cfg)
 	g, err := loadcheck.LoadGraph(cfg.Graph, strings.Contains(cfg.Graph, "socfb"), cfg.MaxAccounts)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Err: err}
 	}
 	rep.Accounts, rep.Edges = g.N, len(g.Edges)
 	work, err := NewWorkload(g, cfg.Sockets, cfg.Authors)

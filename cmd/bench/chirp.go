@@ -215,6 +215,11 @@ func (s *chirpSystem) stop() {
 			s.res.SocketErrors["process exited: "+u]++
 		}
 		s.stack.Stop()
+		for _, name := range s.stack.Order {
+			if n := countLines(s.stack.Procs[name].Log, "slow consumer"); n > 0 {
+				s.res.SocketErrors[name+" log: NATS slow-consumer episodes (pushes dropped)"] += n
+			}
+		}
 	}
 }
 
@@ -279,4 +284,20 @@ func parallel(ctx context.Context, n, workers int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// countLines counts the lines of file path that contain needle; 0 when it
+// cannot be read.
+func countLines(path, needle string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		if bytes.Contains(line, []byte(needle)) {
+			n++
+		}
+	}
+	return n
 }

@@ -47,7 +47,8 @@ func benchMain(args []string) int {
 	fs.StringVar(&cfg.NATSServerBin, "nats-server", cfg.NATSServerBin, "nats-server binary")
 	fs.StringVar(&cfg.CentrifugoBin, "centrifugo", cfg.CentrifugoBin, "Centrifugo binary (v6.9.1); missing: that column is skipped")
 	fs.StringVar(&cfg.WorkDir, "work", "", "keep the processes' logs and data in this folder (default: a temporary one, removed)")
-	write := fs.String("write", "", "also write the report to this file (BENCHMARKS.md)")
+	write := fs.String("write", "", "also write the report to this file (BENCHMARKS.md), replacing it")
+	appendRun := fs.Bool("append", false, "with -write: add this run to the end of the file instead of replacing it")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,6 +58,10 @@ func benchMain(args []string) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "chirp bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *appendRun && *write == "" {
+		fmt.Fprintln(os.Stderr, "chirp bench: -append needs -write")
 		return 2
 	}
 	cfg.Systems = nil
@@ -74,7 +79,7 @@ func benchMain(args []string) int {
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "chirp bench: %v\n", err)
-		if strings.HasPrefix(err.Error(), "bad settings") {
+		if _, bad := errors.AsType[*bench.ConfigError](err); bad {
 			return 2
 		}
 		return 1
@@ -84,21 +89,40 @@ func benchMain(args []string) int {
 		return 1
 	}
 	if *write != "" {
-		f, err := os.Create(*write)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "chirp bench: %v\n", err)
-			return 1
-		}
-		if err := rep.WriteMarkdown(f); err != nil {
-			f.Close()
-			fmt.Fprintf(os.Stderr, "chirp bench: write %s: %v\n", *write, err)
-			return 1
-		}
-		if err := f.Close(); err != nil {
+		if err := writeReport(*write, rep, *appendRun); err != nil {
 			fmt.Fprintf(os.Stderr, "chirp bench: write %s: %v\n", *write, err)
 			return 1
 		}
 		fmt.Fprintf(os.Stderr, "chirp bench: wrote %s\n", *write)
 	}
 	return 0
+}
+
+// writeReport writes rep to path: the title and the run, or with add the
+// run after what the file holds (the title first if the file is new).
+func writeReport(path string, rep *bench.Report, add bool) error {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if add {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if st.Size() == 0 {
+		if _, err := f.WriteString(bench.MarkdownTitle); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := rep.WriteMarkdown(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
