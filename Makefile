@@ -48,7 +48,7 @@ crash:
 fuzz:
 	cd gateway && $(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $${FUZZTIME:-60s} .
 
-## bench: Chirp's push path beside raw NATS and Centrifugo, about 2 minutes; writes BENCHMARKS.md (BENCH_FLAGS="-sockets 15000 -duration 30s" for a longer run)
+## bench: Chirp's push path beside raw NATS and Centrifugo, about 2 minutes; rewrites BENCHMARKS.md (BENCH_FLAGS="-sockets 15000 -append" adds a longer run)
 bench: build bench-tools
 	$(CHIRP) bench -write BENCHMARKS.md $(BENCH_FLAGS)
 
