@@ -71,7 +71,7 @@ func startNATS(ctx context.Context, cfg Config, work *Workload, handles []string
 		}
 		s.proc, url = p, "nats://127.0.0.1:"+strconv.Itoa(port)
 		s.procs = append(s.procs, Proc{Name: "nats-server", Pid: p.Pid(), Server: true})
-		res.What = "nats-server as its own process, core NATS, one subscription per client on one connection"
+		res.What = "nats-server as its own process, core NATS, one subscription per client on one connection; closed loop: the publishers pause while 50,000 messages are unreceived"
 	} else {
 		res.What = "the NATS server at " + url + ", one subscription per client on one connection"
 	}
