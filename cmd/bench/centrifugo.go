@@ -164,7 +164,7 @@ func (s *centrifugoSystem) api(ctx context.Context, method string, body []byte) 
 	req.Header.Set("X-API-Key", s.apiKey)
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, errors.New(errorCode(err)) // a short code for the errors table, not the URL
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
