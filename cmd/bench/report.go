@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ type Report struct {
 	Started, Finished time.Time
 	Cores             int
 	CPUModel          string
+	LoadAvg           string // /proc/loadavg's 1, 5 and 15 minute figures when the run started
 	GoVersion         string
 	Command           string
 	Cfg               Config
@@ -28,7 +30,7 @@ type Report struct {
 
 func newReport(cfg Config) *Report {
 	cores, model := machine()
-	return &Report{Started: time.Now().UTC(), Cores: cores, CPUModel: model, GoVersion: runtime.Version(), Command: cfg.Command, Cfg: cfg}
+	return &Report{Started: time.Now().UTC(), Cores: cores, CPUModel: model, LoadAvg: loadAvg(), GoVersion: runtime.Version(), Command: cfg.Command, Cfg: cfg}
 }
 
 func (r *Report) system(name string) *SystemResult {
@@ -94,7 +96,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	cfg := r.Cfg
 	p("## Run: %d sockets, %s\n\n", cfg.Sockets, r.Started.Format("2006-01-02 15:04"))
 	p("- Date: %s (UTC), %.0f s\n", r.Started.Format("2006-01-02 15:04"), r.Finished.Sub(r.Started).Seconds())
-	p("- Machine: %d cores, %s; %s; every process on this one machine, shared with other work, so figures are noisy: compare the systems within one run\n", r.Cores, r.CPUModel, r.GoVersion)
+	p("- Machine: %d cores, %s; %s; load average %s at the start; every process, the load client included, on this one machine, shared with other work, so figures are noisy: compare the systems within one run\n", r.Cores, r.CPUModel, r.GoVersion, r.LoadAvg)
 	p("- Command: `%s`\n", r.Command)
 	p("- Chirp's JetStream: nats-server `sync_interval: %s`", cfg.Sync)
 	if cfg.Sync != "always" {
@@ -168,6 +170,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			p("| %s | %s | %s | %.1f | %s | %s |\n", systemTitle[s.Name], what, pr.Name, pr.CPU.Seconds(), mib(pr.RSS), size)
 		}
 	}
+	p("\nThe bench client is the load generator (all client sockets, the posting, the timing); its CPU here is cumulative since the bench started. Server CPU per delivery above counts only the system's own processes.\n")
 	p("\nCPU per phase and process:\n\n| system | phase | %s |\n", "process CPU s")
 	p("|---|---|---|\n")
 	for _, s := range r.Systems {
@@ -225,4 +228,16 @@ func counts(m map[string]int) string {
 func mdEscape(s string) string {
 	s = strings.ReplaceAll(s, "|", "\\|")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

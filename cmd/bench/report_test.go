@@ -21,7 +21,7 @@ func sampleReport() *Report {
 	}
 	return &Report{
 		Started: time.Date(2026, 12, 4, 6, 0, 0, 0, time.UTC), Finished: time.Date(2026, 12, 4, 6, 2, 0, 0, time.UTC),
-		Cores: 2, CPUModel: "Test CPU", GoVersion: "go1.26", Command: "chirp bench -sockets 100", Cfg: cfg,
+		Cores: 2, CPUModel: "Test CPU", LoadAvg: "1.00 2.00 3.00", GoVersion: "go1.26", Command: "chirp bench -sockets 100", Cfg: cfg,
 		Accounts: 3726, Edges: 23939, Follows: 23939, Fanout: 10, Rate: 50,
 		Systems: []SystemResult{
 			{Name: SysChirp, What: "processes", Phases: phases(SysChirp, 20000, float64(4*time.Millisecond)),
@@ -51,7 +51,7 @@ func TestReportRatiosAndMarkdown(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"2 cores, Test CPU; go1.26",
+		"2 cores, Test CPU; go1.26; load average 1.00 2.00 3.00 at the start",
 		"`chirp bench -sockets 100`",
 		"| Chirp | max | 8 in flight | 100 | 20000 | 5000 / 5000 | 1.0 ms | 2.0 ms | 3.0 ms | 4.0 ms | 20 us | none |",
 		"| Chirp | fixed | 50/s | 50 | 500 | 2490 / 2500 | 500 us | 4.0 ms | 8.0 ms | 12.0 ms | - | timeout: 2 |",
