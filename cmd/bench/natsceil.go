@@ -155,7 +155,10 @@ func (s *natsSystem) reset() { s.published.Store(0) }
 func (s *natsSystem) send(ph *phase, closed bool) sendFunc {
 	return func(ctx context.Context, k int) (int, string) {
 		if closed {
-			for s.published.Load()-ph.delivered.Load() > natsBacklog && ctx.Err() == nil {
+			// Bounded by time too: dropped messages (a slow consumer)
+			// would otherwise hold the backlog above the mark for ever.
+			limit := ph.start.Add(s.cfg.Duration + s.cfg.Settle)
+			for s.published.Load()-ph.delivered.Load() > natsBacklog && ctx.Err() == nil && time.Now().Before(limit) {
 				time.Sleep(100 * time.Microsecond)
 			}
 		}
