@@ -8,7 +8,12 @@ CHIRP   := $(BIN)/chirp
 # docker compose (plugin) where it exists, Debian's docker-compose otherwise.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go images up down compose-test tools clean
+.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go bench-tools bench-durability images up down compose-test tools clean
+
+# Centrifugo, the peer `chirp bench` measures beside Chirp (built from the Go
+# module proxy into bin/, never vendored). BENCH_FLAGS go to `chirp bench`.
+CENTRIFUGO_VERSION := v6.9.1
+BENCH_FLAGS ?=
 
 all: build
 
@@ -54,6 +59,21 @@ bench-go:
 		grep -rlq --include='*_test.go' '^func Benchmark' $$m || continue; \
 		echo "== $$m"; (cd $$m && $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem $(if $(BENCHTIME),-benchtime $(BENCHTIME)) $(if $(COUNT),-count $(COUNT)) -p 1 ./...); \
 	done
+
+## bench: Chirp's push path beside raw NATS and Centrifugo, about 2 minutes; rewrites BENCHMARKS.md (BENCH_FLAGS="-sockets 15000 -append" adds a longer run)
+bench: build bench-tools
+	$(CHIRP) bench -write BENCHMARKS.md $(BENCH_FLAGS)
+
+## bench-tools: nats-server and Centrifugo into bin/, once (rm them to rebuild)
+bench-tools: $(BIN)/nats-server $(BIN)/centrifugo
+
+$(BIN)/nats-server: cmd/go.mod
+	cd cmd && $(GO) build -o ../$(BIN)/nats-server github.com/nats-io/nats-server/v2
+
+$(BIN)/centrifugo:
+	@mkdir -p $(BIN)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/centrifugal/centrifugo/v6@$(CENTRIFUGO_VERSION) || \
+		{ echo "make: Centrifugo $(CENTRIFUGO_VERSION) did not build; chirp bench will skip it and say so"; }
 
 ## tools: the nats CLI
 tools:

@@ -1,6 +1,6 @@
 // Command chirp runs Chirp: the whole stack in one process (run), one
 // component against an external NATS (user, tweet, feed, gateway), or the
-// load-and-check client (load).
+// load-and-check client (load), or the benchmark (bench).
 package main
 
 import (
@@ -17,6 +17,7 @@ commands:
   feed      the feed service, against CHIRP_NATS_URL
   gateway   the WebSocket gateway, against CHIRP_NATS_URL
   load      load a follower graph over WebSocket and check every feed
+  bench     measure push deliveries/s and latency beside raw NATS and Centrifugo
   health    GET a URL, exit 0 on 2xx (container health checks)
 
 Run "chirp <command> -h" for a command's flags.
@@ -36,6 +37,8 @@ func main() {
 		code = componentMain(os.Args[1], args)
 	case "load":
 		code = loadMain(args)
+	case "bench":
+		code = benchMain(args)
 	case "health":
 		code = healthMain(args)
 	case "-h", "--help", "help":

@@ -168,6 +168,16 @@ func (p *Proc) WaitReady(ctx context.Context) error {
 	}
 }
 
+// Pid returns the process id of the live run, or 0 when none is alive.
+func (p *Proc) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return 0
+	}
+	return p.cur.cmd.Process.Pid
+}
+
 // Unexpected returns the unexpected exits so far.
 func (p *Proc) Unexpected() []string {
 	p.mu.Lock()

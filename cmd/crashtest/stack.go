@@ -63,14 +63,30 @@ type Stack struct {
 	Order []string // start order: nats first
 }
 
-// natsConfig makes every JetStream write reach the disk before it is
-// acknowledged.
-const natsConfig = "jetstream {\n  sync_interval: always\n}\n"
+// StackOptions vary the stack a benchmark starts; the zero value is what
+// the crash test runs.
+type StackOptions struct {
+	// SyncInterval is nats-server's JetStream sync_interval: "always"
+	// (the default: every write reaches the disk before it is
+	// acknowledged) or a duration such as "2m".
+	SyncInterval string
+	// Env is added to every chirp component's environment.
+	Env []string
+}
 
 // StartStack starts nats-server and the four chirp components on loopback
 // ports picked now and kept across restarts, with data and logs under dir,
 // and waits until all are ready. On error it stops what it started.
 func StartStack(ctx context.Context, bins Binaries, dir string) (*Stack, error) {
+	return StartStackWith(ctx, bins, dir, StackOptions{})
+}
+
+// StartStackWith is StartStack with opts.
+func StartStackWith(ctx context.Context, bins Binaries, dir string, opts StackOptions) (*Stack, error) {
+	if opts.SyncInterval == "" {
+		opts.SyncInterval = "always"
+	}
+	natsConfig := "jetstream {\n  sync_interval: " + opts.SyncInterval + "\n}\n"
 	natsPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -103,6 +119,7 @@ func StartStack(ctx context.Context, bins Binaries, dir string) (*Stack, error) 
 			"CHIRP_HTTP_ADDR="+httpAddr,
 			"CHIRP_LOG=text",
 		)
+		env = append(env, opts.Env...)
 		ready := "chirp component is up"
 		if name == Gateway {
 			ready = "chirp is up"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,11 +40,39 @@ type Conn struct {
 
 	onPush  atomic.Pointer[func(Push)]
 	onError atomic.Pointer[func(error)]
+	onFrame atomic.Pointer[func([]byte, time.Time) bool]
+}
+
+// DialOptions tune a connection for many-socket load: where it comes from
+// and how much buffer memory it holds. Zero values take Dial's defaults.
+type DialOptions struct {
+	// LocalAddr is the client's source address (an IP on 127.0.0.0/8 lets
+	// one machine open more sockets to one server than one source address
+	// has ports); nil lets the kernel choose.
+	LocalAddr *net.TCPAddr
+	// ReadBufferSize and WriteBufferSize are the socket's I/O buffers in
+	// bytes (defaults 64 KiB and 16 KiB).
+	ReadBufferSize, WriteBufferSize int
 }
 
 // Dial opens a connection to a ws:// or wss:// URL.
 func Dial(ctx context.Context, url string) (*Conn, error) {
+	return DialWith(ctx, url, DialOptions{})
+}
+
+// DialWith opens a connection to a ws:// or wss:// URL with opts.
+func DialWith(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 16 << 10}
+	if opts.ReadBufferSize > 0 {
+		d.ReadBufferSize = opts.ReadBufferSize
+	}
+	if opts.WriteBufferSize > 0 {
+		d.WriteBufferSize = opts.WriteBufferSize
+	}
+	if opts.LocalAddr != nil {
+		nd := &net.Dialer{LocalAddr: opts.LocalAddr, Timeout: d.HandshakeTimeout}
+		d.NetDialContext = nd.DialContext
+	}
 	ws, resp, err := d.DialContext(ctx, url, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -68,6 +97,20 @@ func (c *Conn) OnPush(h func(Push)) {
 		return
 	}
 	c.onPush.Store(&h)
+}
+
+// OnFrame sets a handler that sees every text frame, with its arrival
+// time, before it is decoded; when it returns true the frame is taken as
+// handled and not decoded at all (no reply is matched, no OnPush runs).
+// A load generator uses it to time pushes without paying for decoding;
+// it must return false for any frame that may hold a reply. It runs on the
+// reader goroutine and must not keep data after it returns.
+func (c *Conn) OnFrame(h func(data []byte, received time.Time) bool) {
+	if h == nil {
+		c.onFrame.Store(nil)
+		return
+	}
+	c.onFrame.Store(&h)
 }
 
 // OnProtocolError sets a handler for input the client could not make sense
@@ -213,6 +256,9 @@ func (c *Conn) readLoop() {
 			c.fail(fmt.Errorf("%w: read: %v", ErrClosed, err))
 			c.ws.Close()
 			return
+		}
+		if h := c.onFrame.Load(); h != nil && (*h)(data, time.Now()) {
+			continue
 		}
 		items, err := splitFrame(data)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -204,5 +205,48 @@ func TestSplitFrame(t *testing.T) {
 		if (err != nil) != tc.wantErr || len(items) != tc.n {
 			t.Errorf("splitFrame(%q) = %d items, err %v; want %d, error %t", tc.in, len(items), err, tc.n, tc.wantErr)
 		}
+	}
+}
+
+// TestConnOnFrameTakesPushFramesAndLeavesReplies: a frame the OnFrame
+// handler takes is not decoded (no OnPush), one it declines is, and a
+// reply still reaches its Do call through the source address asked for.
+func TestConnOnFrameTakesPushFramesAndLeavesReplies(t *testing.T) {
+	url := scriptServer(t, func(req map[string]any) []string {
+		id := req["id"].(string)
+		return []string{
+			`{"push":"tweet","seq":1,"tweet":{"id":"t1","author":"a","text":"raw","at":"2025-03-01T12:00:00.000Z","likes":0}}`,
+			`[{"push":"tweet","seq":2,"tweet":{"id":"t2","author":"a","text":"decoded","at":"2025-03-01T12:00:00.000Z","likes":0}},{"re":"` + id + `","ok":true}]`,
+		}
+	})
+	c, err := DialWith(context.Background(), url, DialOptions{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, 9)}, ReadBufferSize: 1024, WriteBufferSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var mu sync.Mutex
+	var raw, decoded []string
+	c.OnFrame(func(data []byte, at time.Time) bool {
+		if at.IsZero() {
+			t.Error("OnFrame without an arrival time")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		raw = append(raw, string(data))
+		return !strings.Contains(string(data), `"re":`)
+	})
+	c.OnPush(func(p Push) { mu.Lock(); decoded = append(decoded, p.Tweet.Text); mu.Unlock() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Do(ctx, "ping", nil); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(raw) != 2 || len(decoded) != 1 || decoded[0] != "decoded" {
+		t.Errorf("OnFrame saw %d frames, OnPush got %q: want 2 frames and only the declined frame's push", len(raw), decoded)
+	}
+	if got := c.ws.LocalAddr().(*net.TCPAddr).IP.String(); got != "127.0.1.9" {
+		t.Errorf("source address %s, want 127.0.1.9", got)
 	}
 }

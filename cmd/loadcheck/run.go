@@ -138,8 +138,27 @@ type runner struct {
 // for bad settings or an unreadable graph) only when it could not start;
 // otherwise the Report says whether the stack passed.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if err := cfg.validate(); err != nil {
+	ctx, r, err := newRunner(ctx, cfg)
+	if err != nil {
 		return nil, err
+	}
+	defer r.abort(nil)
+	defer func() {
+		for _, rec := range r.online {
+			rec.conn.Close()
+		}
+	}()
+	r.log.Info("run", "prefix", r.prefix, "seed", r.cfg.Seed, "accounts", r.graph.N, "edges", len(r.graph.Edges), "url", r.cfg.URL)
+	r.run(ctx)
+	r.finish(ctx)
+	return r.report, nil
+}
+
+// newRunner checks cfg, reads the graph and checks that the stack answers.
+// The returned context is cancelled by r.abort.
+func newRunner(ctx context.Context, cfg Config) (context.Context, *runner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
 	}
 	if strings.Contains(cfg.GraphPath, "socfb") {
 		cfg.Undirected = true
@@ -150,14 +169,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	g, err := LoadGraph(cfg.GraphPath, cfg.Undirected, cfg.MaxAccounts)
 	if err != nil {
-		return nil, &ConfigError{Err: err}
+		return nil, nil, &ConfigError{Err: err}
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {
 		prefix = runTag()
 	}
 	if n := len(prefix) + 1 + len(strconv.Itoa(g.N-1)); n > maxHandleLen {
-		return nil, configErrorf("-prefix %q makes handles of %d chars, over %d", prefix, n, maxHandleLen)
+		return nil, nil, configErrorf("-prefix %q makes handles of %d chars, over %d", prefix, n, maxHandleLen)
 	}
 	handles := make([]string, g.N)
 	for a := range handles {
@@ -169,12 +188,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	c, err := Dial(dctx, cfg.URL)
 	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the stack: %w", err)
+		return nil, nil, fmt.Errorf("cannot reach the stack: %w", err)
 	}
 	c.Close()
 
 	ctx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
 	r := &runner{
 		cfg: cfg, log: log, graph: g, prefix: prefix, abort: abort,
 		model:          NewModel(handles),
@@ -191,15 +209,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			GraphAccounts: g.N, GraphEdges: len(g.Edges),
 		},
 	}
-	defer func() {
-		for _, rec := range r.online {
-			rec.conn.Close()
-		}
-	}()
-	log.Info("run", "prefix", prefix, "seed", cfg.Seed, "accounts", g.N, "edges", len(g.Edges), "url", cfg.URL)
-	r.run(ctx)
-	r.finish(ctx)
-	return r.report, nil
+	return ctx, r, nil
 }
 
 func (r *runner) run(ctx context.Context) {
