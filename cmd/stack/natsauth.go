@@ -89,7 +89,7 @@ const streamWait = 60 * time.Second
 // service to have done it.
 func ensureStreams(ctx context.Context, js jetstream.JetStream, cfg Config, setup string) error {
 	if cfg.NATSURL == "" || cfg.NATSCredentials.User == "" || setup != string(natskit.RoleGateway) {
-		return natskit.EnsureStreams(ctx, js, 1)
+		return natskit.EnsureStreams(ctx, js, cfg.StreamReplicas)
 	}
 	deadline := time.Now().Add(streamWait)
 	for {

@@ -36,6 +36,11 @@ type Config struct {
 	NATSCredentials natskit.Credentials
 	DataDir         string // embedded NATS JetStream files and users
 	SyncAlways      bool
+	// StreamReplicas is how many copies of the CHIRP stream and the
+	// snapshot bucket a clustered external NATS keeps (0 or 1: one). Every
+	// process that creates the streams must use the same value, or each
+	// start would change it back.
+	StreamReplicas int
 	// Services to run: any of "user", "tweet", "feed", "gateway".
 	// Empty means all four.
 	Components []string
