@@ -16,7 +16,11 @@ import (
 
 // LoadConfig describes the load one crash run drives through the gateway.
 type LoadConfig struct {
-	URL             string
+	URL string
+	// URLs, when set, are several gateways of one stack (URL is then
+	// unused): worker w starts on URLs[w%len(URLs)] and moves to the next
+	// whenever its gateway drops it or cannot be reached.
+	URLs            []string
 	Graph           *loadcheck.Graph
 	Workers         int // concurrent connections; worker w owns accounts a with a%Workers == w
 	PostsPerAccount int // rounds of posts; each round every account posts once
@@ -31,6 +35,13 @@ type LoadConfig struct {
 	// KeepPosting, when set, is asked after the planned rounds; while it
 	// returns true every account posts once more.
 	KeepPosting func() bool
+	// AfterSignup, when set, runs once every account has signed up and
+	// before the graph's follows: the place to connect sockets that must
+	// see every push.
+	AfterSignup func(ctx context.Context)
+	// FixedFollows are accounts that make no follows beyond the graph's,
+	// so that the tweets pushed to them are known exactly.
+	FixedFollows map[int]bool
 }
 
 // Outcome is what the client knows about a request in the end.
@@ -133,6 +144,16 @@ func NewLoad(cfg LoadConfig) *Load {
 
 func (l *Load) now() time.Duration { return time.Since(l.cfg.Start) }
 
+// urlsFrom returns the gateway URLs in the order worker n tries them.
+func (l *Load) urlsFrom(n int) []string {
+	urls := l.cfg.URLs
+	if len(urls) == 0 {
+		return []string{l.cfg.URL}
+	}
+	k := n % len(urls)
+	return append(slices.Clone(urls[k:]), urls[:k]...)
+}
+
 // worker is one connection; it sends requests only for the accounts it owns.
 type worker struct {
 	l   *Load
@@ -150,7 +171,7 @@ type tries struct {
 }
 
 func (l *Load) newWorker(n int) *worker {
-	w := &worker{l: l, n: n, r: loadcheck.NewRetrier(l.cfg.URL, l.cfg.TryTimeout, &l.Stats),
+	w := &worker{l: l, n: n, r: loadcheck.NewRetrier(l.urlsFrom(n), l.cfg.TryTimeout, &l.Stats),
 		rng: rand.New(rand.NewPCG(l.cfg.Seed, uint64(n)<<16|0x776b))}
 	w.r.OnRetry = func(id, op string, try int, err error) {
 		if w.cur != nil {
@@ -251,6 +272,9 @@ func (l *Load) progress() string {
 // likes and extra follows mixed in.
 func (l *Load) Run(ctx context.Context) {
 	l.run(ctx, "signup", l.signupAll)
+	if l.cfg.AfterSignup != nil && ctx.Err() == nil {
+		l.cfg.AfterSignup(ctx)
+	}
 	l.run(ctx, "follow", l.followGraph)
 	plan := l.plan()
 	l.run(ctx, "mixed", func(ctx context.Context, w *worker) { l.mixed(ctx, w, plan) })
@@ -355,7 +379,7 @@ func (l *Load) plan() [][]extraOp {
 	}
 	for range l.cfg.ExtraFollows {
 		a, b := rng.IntN(len(l.accts)), rng.IntN(len(l.accts))
-		if a == b {
+		if a == b || l.cfg.FixedFollows[a] {
 			continue
 		}
 		plan[a] = append(plan[a], extraOp{round: rng.IntN(rounds), target: b})
