@@ -35,10 +35,11 @@ type LoadConfig struct {
 	// KeepPosting, when set, is asked after the planned rounds; while it
 	// returns true every account posts once more.
 	KeepPosting func() bool
-	// AfterSignup, when set, runs once every account has signed up and
-	// before the graph's follows: the place to connect sockets that must
-	// see every push.
-	AfterSignup func(ctx context.Context)
+	// BeforePhase, when set, runs before each phase ("signup", "follow",
+	// "mixed", then Check's "check-<pass>") starts: before "follow" every account has signed up, which
+	// is the place to connect sockets that must see every push; before
+	// "mixed" the graph's follows are done.
+	BeforePhase func(ctx context.Context, phase string)
 	// FixedFollows are accounts that make no follows beyond the graph's,
 	// so that the tweets pushed to them are known exactly.
 	FixedFollows map[int]bool
@@ -146,12 +147,16 @@ func (l *Load) now() time.Duration { return time.Since(l.cfg.Start) }
 
 // urlsFrom returns the gateway URLs in the order worker n tries them.
 func (l *Load) urlsFrom(n int) []string {
-	urls := l.cfg.URLs
-	if len(urls) == 0 {
+	if len(l.cfg.URLs) == 0 {
 		return []string{l.cfg.URL}
 	}
-	k := n % len(urls)
-	return append(slices.Clone(urls[k:]), urls[:k]...)
+	return loadcheck.StartingAt(l.cfg.URLs, n)
+}
+
+// Account returns account a's handle and, once it signed up, its token.
+// Call it between phases (BeforePhase), not while workers run.
+func (l *Load) Account(a int) (handle, token string) {
+	return l.accts[a].handle, l.accts[a].token
 }
 
 // worker is one connection; it sends requests only for the accounts it owns.
@@ -232,6 +237,9 @@ func (l *Load) owned(n int) []int {
 
 // run runs fn on every worker at once and records the phase's duration.
 func (l *Load) run(ctx context.Context, phase string, fn func(ctx context.Context, w *worker)) {
+	if l.cfg.BeforePhase != nil && ctx.Err() == nil {
+		l.cfg.BeforePhase(ctx, phase)
+	}
 	l.cfg.Logf("load: phase %s starts at %.1fs", phase, l.now().Seconds())
 	start := time.Now()
 	stop := make(chan struct{})
@@ -272,9 +280,6 @@ func (l *Load) progress() string {
 // likes and extra follows mixed in.
 func (l *Load) Run(ctx context.Context) {
 	l.run(ctx, "signup", l.signupAll)
-	if l.cfg.AfterSignup != nil && ctx.Err() == nil {
-		l.cfg.AfterSignup(ctx)
-	}
 	l.run(ctx, "follow", l.followGraph)
 	plan := l.plan()
 	l.run(ctx, "mixed", func(ctx context.Context, w *worker) { l.mixed(ctx, w, plan) })

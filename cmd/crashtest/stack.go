@@ -71,11 +71,11 @@ const natsConfig = "jetstream {\n  sync_interval: always\n}\n"
 // ports picked now and kept across restarts, with data and logs under dir,
 // and waits until all are ready. On error it stops what it started.
 func StartStack(ctx context.Context, bins Binaries, dir string) (*Stack, error) {
-	natsPort, err := freePort()
+	natsPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := freePort()
+	httpPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -178,8 +178,8 @@ func (s *Stack) Tails(n int) string {
 	return out
 }
 
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback TCP port.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)

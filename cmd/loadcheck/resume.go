@@ -13,6 +13,12 @@ import (
 // next gateway in URLs, and authenticates with the token and since set to
 // the last seq it saw, so the gateway replays what it missed: across all
 // its sockets the account should see each push once, seqs 1, 2, 3, ...
+//
+// Seqs of one account go up by one. A push whose seq jumps ahead on a live
+// socket means pushes were missed there (its gateway's NATS link dropped
+// them): the Resumer counts a gap, drops that socket and resumes from the
+// last seq it holds, so Pushes stays the account's contiguous sequence. A
+// seq at or below the last one is a duplicate: counted, not kept.
 type Resumer struct {
 	URLs    []string // gateways, tried in turn from URLs[0]
 	Handle  string
@@ -27,6 +33,10 @@ type Resumer struct {
 	connects int
 	resumes  []string // "since <n> on <url>" for each resume that got ok
 	errs     []string // failed dials and auths, the first few
+	gen      int      // the current socket's number; pushes of older ones are ignored
+	dropGen  int      // the socket dropped for a gap
+	gaps     []string // seq jumps seen on live sockets
+	dups     []string // pushes whose seq was not above the last
 }
 
 // ResumerStats is what a Resumer did.
@@ -35,6 +45,8 @@ type ResumerStats struct {
 	Resumes  []string // auths with since that got ok, with the since and URL
 	Errors   []string // failed dials and auths (the first 10)
 	URL      string   // the gateway it is connected to now, or dials next
+	Gaps     []string // seq jumps on live sockets, each repaired by a resume
+	Dups     []string // pushes that repeated or went back on a seq
 }
 
 // Run connects and reconnects until ctx ends, then closes the socket.
@@ -79,7 +91,11 @@ func (r *Resumer) connect(ctx context.Context) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.OnPush(r.add)
+	r.mu.Lock()
+	r.gen++
+	gen := r.gen
+	r.mu.Unlock()
+	c.OnPush(func(p Push) { r.add(c, gen, p) })
 	actx, cancel := context.WithTimeout(ctx, r.Timeout)
 	rep, err := c.Do(actx, "auth", fields)
 	cancel()
@@ -104,13 +120,27 @@ func (r *Resumer) connect(ctx context.Context) (*Conn, error) {
 	return c, nil
 }
 
-func (r *Resumer) add(p Push) {
+// add keeps push p of socket c, number gen, if it is the next seq.
+func (r *Resumer) add(c *Conn, gen int, p Push) {
 	p.Fields = nil
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pushes = append(r.pushes, p)
-	if p.Err == nil && p.Seq > r.lastSeq {
+	if gen != r.gen || gen == r.dropGen {
+		return // a socket being replaced
+	}
+	switch {
+	case p.Err == nil && p.Kind != "gap" && p.Seq == r.lastSeq+1:
+		r.pushes = append(r.pushes, p)
 		r.lastSeq = p.Seq
+	case p.Kind != "gap" && p.Seq > r.lastSeq+1:
+		r.gaps = append(r.gaps, fmt.Sprintf("seq %d after %d", p.Seq, r.lastSeq))
+		r.dropGen = gen
+		go c.Close() // Run resumes from lastSeq
+	case p.Err == nil && p.Kind != "gap":
+		r.dups = append(r.dups, fmt.Sprintf("%s push seq %d after seq %d", p.Kind, p.Seq, r.lastSeq))
+	default: // malformed, or a gap push: kept for the check to report
+		r.pushes = append(r.pushes, p)
+		r.lastSeq = max(r.lastSeq, p.Seq)
 	}
 }
 
@@ -128,6 +158,13 @@ func (r *Resumer) note(err error) {
 	}
 }
 
+// StartingAt returns urls rotated to start at index i (modulo their
+// number): how clients spread over several gateways.
+func StartingAt(urls []string, i int) []string {
+	k := i % len(urls)
+	return append(slices.Clone(urls[k:]), urls[:k]...)
+}
+
 // Pushes returns every push received so far, in arrival order.
 func (r *Resumer) Pushes() []Push {
 	r.mu.Lock()
@@ -139,5 +176,6 @@ func (r *Resumer) Pushes() []Push {
 func (r *Resumer) Stats() ResumerStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return ResumerStats{Connects: r.connects, Resumes: slices.Clone(r.resumes), Errors: slices.Clone(r.errs), URL: r.URLs[r.cur]}
+	return ResumerStats{Connects: r.connects, Resumes: slices.Clone(r.resumes), Errors: slices.Clone(r.errs), URL: r.URLs[r.cur],
+		Gaps: slices.Clone(r.gaps), Dups: slices.Clone(r.dups)}
 }
