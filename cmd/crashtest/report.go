@@ -145,6 +145,10 @@ func (r *Result) WriteSummary(b *strings.Builder) {
 	p("  posts with unknown outcome: %d (%d of them stored once, the rest not at all)", r.UnknownPosts, r.UnknownSeen)
 	p("  lost posts: %d, duplicated posts: %d", len(r.LostPosts), len(r.DupPosts))
 	tally(b, "mismatches", r.Findings.Counts(), r.Findings.Examples())
+	for _, pr := range append(r.LostPosts[:min(5, len(r.LostPosts)):min(5, len(r.LostPosts))], r.DupPosts[:min(5, len(r.DupPosts))]...) {
+		p("  post %s %q: sent %.2fs, %d tries, first lost reply %.2fs (%s), acknowledged as %s at %.2fs",
+			pr.ReqID, pr.Text, pr.SentAt.Seconds(), pr.Tries, pr.FirstErrAt.Seconds(), pr.FirstErr, pr.ID, pr.DoneAt.Seconds())
+	}
 }
 
 // WriteSummary writes what the push check counted and found.
