@@ -207,8 +207,13 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			seq := meta.Sequence.Stream
 			if seq <= applied {
-				// A redelivery of an input already stepped; its
-				// completion is queued and will acknowledge it.
+				// A redelivery of an input already stepped. Its first
+				// acknowledgement may be queued still, or may have been
+				// sent and lost (a NATS node went away): acknowledge it
+				// again, after everything queued before it. Skipping it
+				// left the consumer's ack floor stuck until MaxAckPending
+				// stopped deliveries altogether.
+				done <- &completion{input: m}
 				continue
 			}
 			applied = seq
