@@ -17,6 +17,7 @@ import (
 	"chirp/gateway"
 	"chirp/natskit"
 	"chirp/services/feedsvc"
+	"chirp/services/loop"
 	"chirp/services/tweetsvc"
 	"chirp/services/usersvc"
 
@@ -115,7 +116,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, nil, err
 		}
 		s.conns = append(s.conns, nc)
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+		// Without a timeout, an async publish whose acknowledgement was
+		// lost with a NATS node never resolves: its slot stays taken and
+		// whoever waits on it (a gateway attaching an account, a service
+		// storing a command) waits for good.
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(loop.PubAckWait))
 		if err != nil {
 			return nil, nil, fmt.Errorf("jetstream: %w", err)
 		}
