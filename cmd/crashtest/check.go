@@ -66,6 +66,7 @@ func (l *Load) Check(ctx context.Context, settle time.Duration) *Result {
 	for a := range l.accts {
 		if l.usable(a) {
 			pending[a] = true
+			readErr[a] = "not read: the check ended first" // so an aborted check reports no bogus losses
 		}
 	}
 	for pass := 0; len(pending) > 0 && ctx.Err() == nil; pass++ {
