@@ -141,9 +141,10 @@ func TestCompose(t *testing.T) {
 		"ws://127.0.0.1:" + strconv.Itoa(ports[0]) + "/ws",
 		"ws://127.0.0.1:" + strconv.Itoa(ports[1]) + "/ws",
 	}
-	// Kill a follower of the stream and cut off the other. Killing the
-	// stream's leader (CHIRP_COMPOSE_KILL=leader) is harsher and still
-	// fails: see the README's open problems.
+	// Kill a follower of the stream and cut off the other; with
+	// CHIRP_COMPOSE_KILL=leader kill the stream's leader instead, which is
+	// harsher. See the README's open problem for what a kill can still
+	// cause.
 	kill, cut := followers[1], followers[0]
 	if os.Getenv("CHIRP_COMPOSE_KILL") == "leader" {
 		kill, cut = leader, followers[0]
