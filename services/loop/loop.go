@@ -207,6 +207,13 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			seq := meta.Sequence.Stream
 			if seq <= applied {
+				if meta.NumDelivered == 1 {
+					// Not a redelivery: a first delivery that came after
+					// later inputs (seen after a NATS node was killed).
+					// It is not stepped, so it is lost to this world:
+					// say so loudly (README, open problem).
+					l.log.Error("input delivered after later ones, not stepped", "seq", seq, "applied", applied, "subject", m.Subject())
+				}
 				// A redelivery of an input already stepped. Its first
 				// acknowledgement may be queued still, or may have been
 				// sent and lost (a NATS node went away): acknowledge it
