@@ -7,8 +7,14 @@ BIN     := bin
 CHIRP   := $(BIN)/chirp
 # docker compose (plugin) where it exists, Debian's docker-compose otherwise.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+# Which compose files `make up` and `make down` use. The default is this
+# machine's: no registry, FROM scratch images built by `make images`. With
+# a registry: make up COMPOSE_FILE=docker-compose.yml (builds on the
+# official Go image and pulls the official nats image).
+COMPOSE_FILE ?= docker-compose.yml:docker-compose.local.yml
+export COMPOSE_FILE
 
-.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go bench-tools bench-durability images up down compose-test tools clean
+.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go bench-tools bench-durability bench-scale images up down compose-test tools clean help
 
 # Centrifugo, the peer `chirp bench` measures beside Chirp (built from the Go
 # module proxy into bin/, never vendored). BENCH_FLAGS go to `chirp bench`.
@@ -43,6 +49,27 @@ demo: build
 ## crash: kill -9 every process at seeded random moments under load, then check (CHIRP_CRASH_SEED to reproduce)
 crash:
 	cd cmd && CHIRP_CRASH=1 $(GO) test -count=1 -timeout 20m -run TestCrashRecovery -v ./crashtest/
+
+## images: static linux binaries (chirp, nats-server) in bin/linux and the FROM scratch images chirp:local, chirp-nats:local
+images:
+	deploy/build-local.sh
+
+## up: the compose stack (3 NATS nodes, 2 partitions per service, 2 gateways on :8080 and :8081), waits until healthy
+up: $(if $(findstring docker-compose.local.yml,$(COMPOSE_FILE)),images)
+	$(COMPOSE) up -d $(if $(findstring docker-compose.local.yml,$(COMPOSE_FILE)),,--build)
+	deploy/wait-healthy.sh 180 -- $(COMPOSE)
+
+## down: stop and remove the compose stack, keeping its data volumes (WIPE=1 deletes them too)
+down:
+	$(COMPOSE) down --remove-orphans $(if $(WIPE),-v)
+
+## compose-test: build the images, start compose on free ports, load both gateways while killing and cutting off containers, check, tear down
+compose-test:
+	cd cmd && CHIRP_COMPOSE=1 $(GO) test -count=1 -timeout 15m -run TestCompose -v ./composetest/
+
+## bench-scale: posts/s and deliveries/s for P=1,2,4 partitions per service, CPU per process; writes docs/scaling.md
+bench-scale:
+	scripts/scalebench.sh
 
 ## bench-durability: feed restart over 1M inputs with/without snapshot, posts/s with fsync on/off; writes docs/durability.md (about 25 min)
 bench-durability:

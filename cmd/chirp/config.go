@@ -30,6 +30,7 @@ type config struct {
 	SyncAlways  bool
 	Partitions  int
 	Partition   int
+	Replicas    int
 	LogFormat   string
 	ReqTimeout  time.Duration
 	HealthAddr  string
@@ -73,6 +74,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TokenSecret, "token-secret", env("CHIRP_TOKEN_SECRET", ""), "secret that signs tokens, shared by all gateways; empty reads or creates <data>/token.secret (CHIRP_TOKEN_SECRET)")
 	fs.IntVar(&c.Partitions, "partitions", c.envInt("CHIRP_PARTITIONS", 1), "partitions per service (CHIRP_PARTITIONS); `chirp run` runs them all")
 	fs.IntVar(&c.Partition, "partition", c.envInt("CHIRP_PARTITION", -1), "the one partition (0..partitions-1) a service process runs; -1 runs all (CHIRP_PARTITION)")
+	fs.IntVar(&c.Replicas, "stream-replicas", c.envInt("CHIRP_STREAM_REPLICAS", 1), "replicas of the CHIRP stream and the snapshot bucket on an external clustered NATS, 1-5 (CHIRP_STREAM_REPLICAS)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.envInt("CHIRP_BCRYPT_COST", 10), "bcrypt cost for password hashes, 4-31 (CHIRP_BCRYPT_COST)")
 	fs.BoolVar(&c.SyncAlways, "sync-always", c.envBool("CHIRP_SYNC_ALWAYS", true), "embedded NATS: fsync every JetStream write before acknowledging it; false trades the last writes before a power loss for speed (CHIRP_SYNC_ALWAYS)")
 	fs.StringVar(&c.LogFormat, "log", env("CHIRP_LOG", "text"), "log format: text or json (CHIRP_LOG)")
@@ -96,6 +98,9 @@ func (c *config) check() error {
 	}
 	if c.Partition < -1 || c.Partition >= c.Partitions {
 		errs = append(errs, fmt.Errorf("partition %d: want -1 (all) or 0..%d", c.Partition, c.Partitions-1))
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("stream replicas %d: want 1-5", c.Replicas))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, fmt.Errorf("bcrypt cost %d: want 4-31", c.BcryptCost))

@@ -61,6 +61,8 @@ func TestBadSettingsAreErrorsNotSilentDefaults(t *testing.T) {
 		{"CHIRP_PARTITION", "2", "partition 2: want -1 (all) or 0..1", []string{"-partitions", "2"}},
 		{"CHIRP_BCRYPT_COST", "3", "bcrypt cost 3: want 4-31", nil},
 		{"CHIRP_WRITE_BURST", "-1", "cannot be negative", nil},
+		{"CHIRP_STREAM_REPLICAS", "three", `CHIRP_STREAM_REPLICAS="three" is not a whole number`, nil},
+		{"CHIRP_STREAM_REPLICAS", "0", "stream replicas 0: want 1-5", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
@@ -70,6 +72,17 @@ func TestBadSettingsAreErrorsNotSilentDefaults(t *testing.T) {
 				t.Errorf("error = %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestStreamReplicasComeFromTheEnvironment(t *testing.T) {
+	c, err := parseConfig(t)
+	if err != nil || c.Replicas != 1 {
+		t.Fatalf("default replicas = %d (%v), want 1", c.Replicas, err)
+	}
+	t.Setenv("CHIRP_STREAM_REPLICAS", "3")
+	if c, err = parseConfig(t); err != nil || c.Replicas != 3 {
+		t.Errorf("CHIRP_STREAM_REPLICAS=3 gives %d (%v)", c.Replicas, err)
 	}
 }
 

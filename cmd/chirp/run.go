@@ -46,6 +46,7 @@ func serve(name string, args []string, components []string) int {
 		NATSURL: cfg.NATSURL, NATSListen: cfg.NATSListen, DataDir: cfg.DataDir, SyncAlways: cfg.SyncAlways,
 		Components: components, BcryptCost: cfg.BcryptCost, Log: log,
 		Partitions: cfg.Partitions, Partition: cfg.Partition, OnePartition: cfg.Partition >= 0,
+		StreamReplicas: cfg.Replicas,
 	}
 	if components == nil || components[0] == "gateway" {
 		secret, err := cfg.secret()

@@ -47,6 +47,8 @@ type Result struct {
 	LostPosts    []*PostRec // acknowledged posts missing from a feed
 	UnknownPosts int
 	UnknownSeen  int // unknown-outcome posts that did get stored (once)
+	// Feeds are the feeds as last read, by account (nil when unreadable).
+	Feeds [][]loadcheck.Tweet
 }
 
 // Check reads every account's feed over WebSocket and compares it with what
@@ -64,6 +66,7 @@ func (l *Load) Check(ctx context.Context, settle time.Duration) *Result {
 	for a := range l.accts {
 		if l.usable(a) {
 			pending[a] = true
+			readErr[a] = "not read: the check ended first" // so an aborted check reports no bogus losses
 		}
 	}
 	for pass := 0; len(pending) > 0 && ctx.Err() == nil; pass++ {
@@ -131,6 +134,7 @@ func (l *Load) Check(ctx context.Context, settle time.Duration) *Result {
 		}
 	}
 	l.checkPosts(feeds, lost, res)
+	res.Feeds = feeds
 	res.Seconds = time.Since(start).Seconds()
 	return res
 }

@@ -16,7 +16,11 @@ import (
 
 // LoadConfig describes the load one crash run drives through the gateway.
 type LoadConfig struct {
-	URL             string
+	URL string
+	// URLs, when set, are several gateways of one stack (URL is then
+	// unused): worker w starts on URLs[w%len(URLs)] and moves to the next
+	// whenever its gateway drops it or cannot be reached.
+	URLs            []string
 	Graph           *loadcheck.Graph
 	Workers         int // concurrent connections; worker w owns accounts a with a%Workers == w
 	PostsPerAccount int // rounds of posts; each round every account posts once
@@ -31,6 +35,14 @@ type LoadConfig struct {
 	// KeepPosting, when set, is asked after the planned rounds; while it
 	// returns true every account posts once more.
 	KeepPosting func() bool
+	// BeforePhase, when set, runs before each phase ("signup", "follow",
+	// "mixed", then Check's "check-<pass>") starts: before "follow" every account has signed up, which
+	// is the place to connect sockets that must see every push; before
+	// "mixed" the graph's follows are done.
+	BeforePhase func(ctx context.Context, phase string)
+	// FixedFollows are accounts that make no follows beyond the graph's,
+	// so that the tweets pushed to them are known exactly.
+	FixedFollows map[int]bool
 }
 
 // Outcome is what the client knows about a request in the end.
@@ -133,6 +145,20 @@ func NewLoad(cfg LoadConfig) *Load {
 
 func (l *Load) now() time.Duration { return time.Since(l.cfg.Start) }
 
+// urlsFrom returns the gateway URLs in the order worker n tries them.
+func (l *Load) urlsFrom(n int) []string {
+	if len(l.cfg.URLs) == 0 {
+		return []string{l.cfg.URL}
+	}
+	return loadcheck.StartingAt(l.cfg.URLs, n)
+}
+
+// Account returns account a's handle and, once it signed up, its token.
+// Call it between phases (BeforePhase), not while workers run.
+func (l *Load) Account(a int) (handle, token string) {
+	return l.accts[a].handle, l.accts[a].token
+}
+
 // worker is one connection; it sends requests only for the accounts it owns.
 type worker struct {
 	l   *Load
@@ -150,7 +176,7 @@ type tries struct {
 }
 
 func (l *Load) newWorker(n int) *worker {
-	w := &worker{l: l, n: n, r: loadcheck.NewRetrier(l.cfg.URL, l.cfg.TryTimeout, &l.Stats),
+	w := &worker{l: l, n: n, r: loadcheck.NewRetrier(l.urlsFrom(n), l.cfg.TryTimeout, &l.Stats),
 		rng: rand.New(rand.NewPCG(l.cfg.Seed, uint64(n)<<16|0x776b))}
 	w.r.OnRetry = func(id, op string, try int, err error) {
 		if w.cur != nil {
@@ -211,6 +237,9 @@ func (l *Load) owned(n int) []int {
 
 // run runs fn on every worker at once and records the phase's duration.
 func (l *Load) run(ctx context.Context, phase string, fn func(ctx context.Context, w *worker)) {
+	if l.cfg.BeforePhase != nil && ctx.Err() == nil {
+		l.cfg.BeforePhase(ctx, phase)
+	}
 	l.cfg.Logf("load: phase %s starts at %.1fs", phase, l.now().Seconds())
 	start := time.Now()
 	stop := make(chan struct{})
@@ -355,7 +384,7 @@ func (l *Load) plan() [][]extraOp {
 	}
 	for range l.cfg.ExtraFollows {
 		a, b := rng.IntN(len(l.accts)), rng.IntN(len(l.accts))
-		if a == b {
+		if a == b || l.cfg.FixedFollows[a] {
 			continue
 		}
 		plan[a] = append(plan[a], extraOp{round: rng.IntN(rounds), target: b})

@@ -38,19 +38,27 @@ func (s *Summary) Problems() []string {
 	if !s.Chaos.Covered() {
 		out = append(out, fmt.Sprintf("not every process was killed: %s", s.killedCounts()))
 	}
-	if n := s.Load.Counts[cPost].Load(); n < int64(s.MinPosts) {
-		out = append(out, fmt.Sprintf("only %d posts acknowledged, want at least %d", n, s.MinPosts))
+	return append(out, s.Load.Problems(s.MinPosts, s.Result)...)
+}
+
+// Problems lists why a load and its check res fail: too few posts
+// acknowledged, valid requests rejected, ok replies that contradict the
+// model, mismatches in the final state (res nil: not checked).
+func (l *Load) Problems(minPosts int, res *Result) []string {
+	var out []string
+	if n := l.Counts[cPost].Load(); n < int64(minPosts) {
+		out = append(out, fmt.Sprintf("only %d posts acknowledged, want at least %d", n, minPosts))
 	}
-	if n := s.Load.Rejections.Total(); n > 0 {
+	if n := l.Rejections.Total(); n > 0 {
 		out = append(out, fmt.Sprintf("%d valid requests rejected", n))
 	}
-	if n := s.Load.Replies.Total(); n > 0 {
+	if n := l.Replies.Total(); n > 0 {
 		out = append(out, fmt.Sprintf("%d ok replies contradict the contract or the model", n))
 	}
-	if s.Result != nil {
-		if n := s.Result.Findings.Total(); n > 0 {
-			out = append(out, fmt.Sprintf("%d mismatches in the final state", n))
-		}
+	if res == nil {
+		out = append(out, "the final state was not checked")
+	} else if n := res.Findings.Total(); n > 0 {
+		out = append(out, fmt.Sprintf("%d mismatches in the final state", n))
 	}
 	return out
 }
@@ -74,22 +82,7 @@ func (s *Summary) Text() string {
 	l := s.Load
 	p("crash test: seed %d (rerun: CHIRP_CRASH=1 CHIRP_CRASH_SEED=%d), %.1fs, output in %s", s.Seed, s.Seed, s.Total.Seconds(), s.Out)
 	p("graph %s: %d accounts, %d edges", s.Graph, s.Accounts, s.Edges)
-	p("load:")
-	for _, k := range slices.Sorted(maps.Keys(l.Counts)) {
-		if v := l.Counts[k].Load(); v > 0 || !strings.HasPrefix(k, cUnknownPrefix) {
-			p("  %-50s %d", k, v)
-		}
-	}
-	l.mu.Lock()
-	retries := maps.Clone(l.retriesByOp)
-	l.mu.Unlock()
-	p("  retries %d %v, dials %d (%d failed), re-authentications %d",
-		l.Stats.Retries.Load(), retries, l.Stats.Dials.Load(), l.Stats.DialErrors.Load(), l.Stats.Reauths.Load())
-	var phases []string
-	for _, ph := range l.Phases {
-		phases = append(phases, fmt.Sprintf("%s %.1fs", ph.Name, ph.Seconds))
-	}
-	p("  phases: %s", strings.Join(phases, ", "))
+	l.WriteSummary(&b)
 	p("kills (%s):", s.killedCounts())
 	for _, k := range s.Chaos.Kills() {
 		p("  %s", k)
@@ -101,13 +94,8 @@ func (s *Summary) Text() string {
 			p("  %s", e)
 		}
 	}
-	tally(&b, "rejected valid requests", l.Rejections.Counts(), l.Rejections.Examples())
-	tally(&b, "ok replies that contradict the model", l.Replies.Counts(), l.Replies.Examples())
 	if r := s.Result; r != nil {
-		p("check: %d feeds, %d tweets read, %d matched only after re-reading, %.1fs", r.FeedsChecked, r.TweetsRead, r.FeedsReread, r.Seconds)
-		p("  posts with unknown outcome: %d (%d of them stored once, the rest not at all)", r.UnknownPosts, r.UnknownSeen)
-		p("  lost posts: %d, duplicated posts: %d", len(r.LostPosts), len(r.DupPosts))
-		tally(&b, "mismatches", r.Findings.Counts(), r.Findings.Examples())
+		r.WriteSummary(&b)
 		s.blame(&b, "duplicated posts", r.DupPosts, func(pr *PostRec) (time.Duration, time.Duration) {
 			return pr.SentAt, pr.FirstErrAt
 		})
@@ -124,6 +112,51 @@ func (s *Summary) Text() string {
 		p("PASS: 0 lost, 0 duplicated, like counts exact, every ok reply reflected")
 	}
 	return b.String()
+}
+
+// WriteSummary writes what the load did: counts by outcome, retries,
+// dials, phase times, rejected valid requests and contradicting replies.
+func (l *Load) WriteSummary(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
+	p("load:")
+	for _, k := range slices.Sorted(maps.Keys(l.Counts)) {
+		if v := l.Counts[k].Load(); v > 0 || !strings.HasPrefix(k, cUnknownPrefix) {
+			p("  %-50s %d", k, v)
+		}
+	}
+	l.mu.Lock()
+	retries := maps.Clone(l.retriesByOp)
+	l.mu.Unlock()
+	p("  retries %d %v, dials %d (%d failed), re-authentications %d, gateway failovers %d",
+		l.Stats.Retries.Load(), retries, l.Stats.Dials.Load(), l.Stats.DialErrors.Load(), l.Stats.Reauths.Load(), l.Stats.Failovers.Load())
+	var phases []string
+	for _, ph := range l.Phases {
+		phases = append(phases, fmt.Sprintf("%s %.1fs", ph.Name, ph.Seconds))
+	}
+	p("  phases: %s", strings.Join(phases, ", "))
+	tally(b, "rejected valid requests", l.Rejections.Counts(), l.Rejections.Examples())
+	tally(b, "ok replies that contradict the model", l.Replies.Counts(), l.Replies.Examples())
+}
+
+// WriteSummary writes what the check read and found.
+func (r *Result) WriteSummary(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
+	p("check: %d feeds, %d tweets read, %d matched only after re-reading, %.1fs", r.FeedsChecked, r.TweetsRead, r.FeedsReread, r.Seconds)
+	p("  posts with unknown outcome: %d (%d of them stored once, the rest not at all)", r.UnknownPosts, r.UnknownSeen)
+	p("  lost posts: %d, duplicated posts: %d", len(r.LostPosts), len(r.DupPosts))
+	tally(b, "mismatches", r.Findings.Counts(), r.Findings.Examples())
+	for _, pr := range append(r.LostPosts[:min(5, len(r.LostPosts)):min(5, len(r.LostPosts))], r.DupPosts[:min(5, len(r.DupPosts))]...) {
+		p("  post %s %q: sent %.2fs, %d tries, first lost reply %.2fs (%s), acknowledged as %s at %.2fs",
+			pr.ReqID, pr.Text, pr.SentAt.Seconds(), pr.Tries, pr.FirstErrAt.Seconds(), pr.FirstErr, pr.ID, pr.DoneAt.Seconds())
+	}
+}
+
+// WriteSummary writes what the push check counted and found.
+func (r *PushResult) WriteSummary(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
+	p("pushes to %d watched accounts: %d tweet and %d likes pushes, %d sockets, %d resumes with since, %d seq jumps repaired by a resume, %.1fs",
+		r.Accounts, r.TweetPushes, r.LikesPushes, r.Connects, r.Resumes, r.SeqJumps, r.Seconds)
+	tally(b, "push mismatches", r.Findings.Counts(), r.Findings.Examples())
 }
 
 func tally(b *strings.Builder, title string, counts map[string]int, examples []string) {

@@ -87,11 +87,11 @@ func StartStackWith(ctx context.Context, bins Binaries, dir string, opts StackOp
 		opts.SyncInterval = "always"
 	}
 	natsConfig := "jetstream {\n  sync_interval: " + opts.SyncInterval + "\n}\n"
-	natsPort, err := freePort()
+	natsPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := freePort()
+	httpPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +195,8 @@ func (s *Stack) Tails(n int) string {
 	return out
 }
 
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback TCP port.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)

@@ -114,15 +114,19 @@ type RetryStats struct {
 	Dials      atomic.Int64 // connections opened
 	DialErrors atomic.Int64 // dials that failed
 	Reauths    atomic.Int64 // auth requests sent
+	Failovers  atomic.Int64 // moves to the next URL after a failed dial or a dropped connection
 }
 
 // Retrier is one client connection that survives crashes of the stack
 // behind it: a request whose outcome is unknown is sent again, with the
 // same id and fields, on the same or a new connection (re-authenticated as
 // the same account) until a definite answer arrives or the context ends.
-// It is used by one goroutine at a time.
+// With several URLs (gateways of one stack) it starts on the first and
+// moves to the next after a failed dial or a connection the server
+// dropped, so the clients of a gateway that went away carry on through
+// another. It is used by one goroutine at a time.
 type Retrier struct {
-	URL     string
+	URLs    []string      // tried in turn, from URLs[0]
 	Timeout time.Duration // per try; a try that times out drops the connection
 	Stats   *RetryStats   // shared by many Retriers; nil keeps none
 	// OnRetry, when set, is called before each resend with the error that
@@ -131,15 +135,28 @@ type Retrier struct {
 
 	conn   *Conn
 	acting string // handle the connection acts as, "" for none
+	cur    int    // index in URLs of the URL to dial
 	rng    *rand.Rand
 }
 
-// NewRetrier returns a Retrier for url with a per-try timeout.
-func NewRetrier(url string, timeout time.Duration, stats *RetryStats) *Retrier {
+// NewRetrier returns a Retrier for urls (at least one) with a per-try
+// timeout.
+func NewRetrier(urls []string, timeout time.Duration, stats *RetryStats) *Retrier {
 	if stats == nil {
 		stats = &RetryStats{}
 	}
-	return &Retrier{URL: url, Timeout: timeout, Stats: stats, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	return &Retrier{URLs: urls, Timeout: timeout, Stats: stats, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+}
+
+// URL returns the URL the Retrier dials next, or is connected to.
+func (r *Retrier) URL() string { return r.URLs[r.cur] }
+
+// failover moves to the next URL, if there is another.
+func (r *Retrier) failover() {
+	if len(r.URLs) > 1 {
+		r.cur = (r.cur + 1) % len(r.URLs)
+		r.Stats.Failovers.Add(1)
+	}
 }
 
 // Close drops the connection.
@@ -195,7 +212,11 @@ func (r *Retrier) Do(ctx context.Context, acct Account, id, op string, fields ma
 		last = err
 		var se *ServerError
 		if !errors.As(err, &se) {
-			r.Close() // broken or stuck: a late reply must not meet the resend
+			dropped := r.conn.Err() != nil // the server side went away, not just slow
+			r.Close()                      // broken or stuck: a late reply must not meet the resend
+			if dropped {
+				r.failover()
+			}
 		}
 	}
 }
@@ -214,14 +235,16 @@ func cmpErr(a, b error) error {
 func (r *Retrier) ready(ctx context.Context, acct Account, op string) error {
 	if r.conn != nil && r.conn.Err() != nil {
 		r.Close()
+		r.failover()
 	}
 	if r.conn == nil {
 		r.Stats.Dials.Add(1)
 		dctx, cancel := context.WithTimeout(ctx, r.Timeout)
-		c, err := Dial(dctx, r.URL)
+		c, err := Dial(dctx, r.URL())
 		cancel()
 		if err != nil {
 			r.Stats.DialErrors.Add(1)
+			r.failover()
 			return err
 		}
 		r.conn, r.acting = c, ""
@@ -240,7 +263,11 @@ func (r *Retrier) ready(ctx context.Context, acct Account, op string) error {
 	if err != nil {
 		var se *ServerError
 		if !errors.As(err, &se) {
+			dropped := r.conn.Err() != nil
 			r.Close()
+			if dropped {
+				r.failover()
+			}
 		}
 		return err
 	}

@@ -40,7 +40,7 @@ func TestRetrierResendsSameRequestUntilDefinite(t *testing.T) {
 		}
 		return []string{"CLOSE"}
 	})
-	r := NewRetrier(url, 200*time.Millisecond, nil)
+	r := NewRetrier([]string{url}, 200*time.Millisecond, nil)
 	defer r.Close()
 	var retried []int
 	r.OnRetry = func(id, op string, try int, err error) { retried = append(retried, try) }
@@ -89,7 +89,7 @@ func TestRetrierReturnsDefiniteRejection(t *testing.T) {
 		}
 		return []string{"CLOSE"}
 	})
-	r := NewRetrier(url, time.Second, nil)
+	r := NewRetrier([]string{url}, time.Second, nil)
 	defer r.Close()
 	acct := Account{Handle: "ann", Token: "tok"}
 	_, err := r.Do(context.Background(), acct, "ann-1", "like", map[string]any{"tweet": "x"})
@@ -102,6 +102,55 @@ func TestRetrierReturnsDefiniteRejection(t *testing.T) {
 	_, err = r.Do(ctx, acct, "ann-2", "post", map[string]any{"text": "hi"})
 	if !errors.Is(err, ErrGaveUp) || OutcomeUnknown(nil) {
 		t.Errorf("post: err = %v, want ErrGaveUp", err)
+	}
+}
+
+// TestRetrierFailsOverToTheNextGateway has a first gateway drop the
+// connection on a post: the resend, with the same id, goes to the second
+// gateway after an auth there. A URL that refuses connections is skipped.
+func TestRetrierFailsOverToTheNextGateway(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	gateway := func(name string, hangUp bool) string {
+		return scriptServer(t, func(req map[string]any) []string {
+			id, _ := req["id"].(string)
+			mu.Lock()
+			seen = append(seen, fmt.Sprintf("%s %s %s", name, req["op"], id))
+			mu.Unlock()
+			switch {
+			case req["op"] == "auth":
+				return []string{`{"re":"` + id + `","ok":true,"user":{"handle":"ann"}}`}
+			case hangUp:
+				return []string{"CLOSE"}
+			}
+			return []string{`{"re":"` + id + `","ok":true,"tweet":{"id":"t1"}}`}
+		})
+	}
+	gw1, gw2 := gateway("gw1", true), gateway("gw2", false)
+	r := NewRetrier([]string{gw1, gw2}, time.Second, nil)
+	defer r.Close()
+	acct := Account{Handle: "ann", Token: "tok"}
+	if _, err := r.Do(context.Background(), acct, "ann-1", "post", map[string]any{"text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := fmt.Sprint(seen)
+	mu.Unlock()
+	if want := "[gw1 auth 1 gw1 post ann-1 gw2 auth 1 gw2 post ann-1]"; got != want {
+		t.Errorf("gateways saw %s, want %s", got, want)
+	}
+	if r.URL() != gw2 || r.Stats.Failovers.Load() != 1 {
+		t.Errorf("after the hang-up: URL %s, failovers %d; want %s, 1", r.URL(), r.Stats.Failovers.Load(), gw2)
+	}
+
+	dead := "ws://127.0.0.1:1/ws" // nothing listens on port 1
+	r2 := NewRetrier([]string{dead, gw2}, time.Second, nil)
+	defer r2.Close()
+	if _, err := r2.Do(context.Background(), acct, "ann-2", "post", map[string]any{"text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if r2.URL() != gw2 || r2.Stats.DialErrors.Load() != 1 {
+		t.Errorf("with a dead first URL: URL %s, dial errors %d; want %s, 1", r2.URL(), r2.Stats.DialErrors.Load(), gw2)
 	}
 }
 

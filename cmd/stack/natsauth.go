@@ -88,8 +88,26 @@ const streamWait = 60 * time.Second
 // its own credentials on an external NATS: it may not, and waits for a
 // service to have done it.
 func ensureStreams(ctx context.Context, js jetstream.JetStream, cfg Config, setup string) error {
-	if cfg.NATSURL == "" || cfg.NATSCredentials.User == "" || setup != string(natskit.RoleGateway) {
-		return natskit.EnsureStreams(ctx, js, 1)
+	if cfg.NATSURL == "" {
+		return natskit.EnsureStreams(ctx, js, cfg.StreamReplicas)
+	}
+	if cfg.NATSCredentials.User == "" || setup != string(natskit.RoleGateway) {
+		// A cluster that has just elected its leaders may take longer
+		// than one API timeout to create a replicated stream: keep
+		// trying rather than exit and be restarted.
+		deadline := time.Now().Add(streamWait)
+		for {
+			err := natskit.EnsureStreams(ctx, js, cfg.StreamReplicas)
+			if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+				return err
+			}
+			cfg.Log.Warn("streams not created yet, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
 	}
 	deadline := time.Now().Add(streamWait)
 	for {

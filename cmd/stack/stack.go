@@ -38,6 +38,11 @@ type Config struct {
 	NATSCredentials natskit.Credentials
 	DataDir         string // embedded NATS JetStream files and users
 	SyncAlways      bool
+	// StreamReplicas is how many copies of the CHIRP stream and the
+	// snapshot bucket a clustered external NATS keeps (0 or 1: one). Every
+	// process that creates the streams must use the same value, or each
+	// start would change it back.
+	StreamReplicas int
 	// Services to run: any of "user", "tweet", "feed", "gateway".
 	// Empty means all four.
 	Components []string
@@ -116,7 +121,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, nil, err
 		}
 		s.conns = append(s.conns, nc)
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+		// Without a timeout, an async publish whose acknowledgement was
+		// lost with a NATS node never resolves: its slot stays taken and
+		// whoever waits on it (a gateway attaching an account, a service
+		// storing a command) waits for good.
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(loop.PubAckWait))
 		if err != nil {
 			return nil, nil, fmt.Errorf("jetstream: %w", err)
 		}

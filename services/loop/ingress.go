@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"chirp/contract"
 
@@ -80,6 +81,7 @@ func (g *Ingress) watch(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case p := <-g.pending:
+			t := time.NewTimer(PubAckWait)
 			select {
 			case ack := <-p.f.Ok():
 				if ack.Duplicate && !p.retry {
@@ -90,9 +92,18 @@ func (g *Ingress) watch(ctx context.Context) {
 				if p.reply != "" {
 					_ = g.nc.Publish(p.reply, failJSON(contract.CodeUnavailable, "could not store the request"))
 				}
+			case <-t.C:
+				// Stored or not, nobody will say: the requester retries
+				// with the same id, which stores it at most once.
+				g.log.Warn("store command: no acknowledgement", "subject", p.f.Msg().Subject, "waited", PubAckWait)
+				if p.reply != "" {
+					_ = g.nc.Publish(p.reply, failJSON(contract.CodeUnavailable, "could not store the request"))
+				}
 			case <-ctx.Done():
+				t.Stop()
 				return
 			}
+			t.Stop()
 		}
 	}
 }

@@ -239,8 +239,20 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			seq := meta.Sequence.Stream
 			if seq <= applied {
-				// A redelivery of an input already stepped; its
-				// completion is queued and will acknowledge it.
+				if meta.NumDelivered == 1 {
+					// Not a redelivery: a first delivery that came after
+					// later inputs (seen after a NATS node was killed).
+					// It is not stepped, so it is lost to this world:
+					// say so loudly (README, open problem).
+					l.log.Error("input delivered after later ones, not stepped", "seq", seq, "applied", applied, "subject", m.Subject())
+				}
+				// A redelivery of an input already stepped. Its first
+				// acknowledgement may be queued still, or may have been
+				// sent and lost (a NATS node went away): acknowledge it
+				// again, after everything queued before it. Skipping it
+				// left the consumer's ack floor stuck until MaxAckPending
+				// stopped deliveries altogether.
+				done <- &completion{input: m}
 				continue
 			}
 			applied = seq
@@ -526,16 +538,29 @@ func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
 	}
 }
 
+// PubAckWait bounds the wait for JetStream's acknowledgement of an
+// asynchronous publish. An acknowledgement can be lost for good (the
+// server the connection was on was cut off from the cluster, then the
+// connection moved), and a future with no timeout then never resolves:
+// waiting on it stalled the world behind it.
+const PubAckWait = 10 * time.Second
+
 // confirm waits until ev is stored, publishing it again (same Nats-Msg-Id,
 // so at most one copy is kept) until the stream acknowledges it or ctx ends.
 func (l *Loop) confirm(ctx context.Context, ev *nats.Msg, f jetstream.PubAckFuture) {
 	if f != nil {
+		t := time.NewTimer(PubAckWait)
 		select {
 		case <-f.Ok():
+			t.Stop()
 			return
 		case err := <-f.Err():
+			t.Stop()
 			l.log.Warn("event not stored, retrying", "subject", ev.Subject, "err", err)
+		case <-t.C:
+			l.log.Warn("event not acknowledged, publishing again", "subject", ev.Subject, "waited", PubAckWait)
 		case <-ctx.Done():
+			t.Stop()
 			return
 		}
 	}
