@@ -36,6 +36,9 @@ type config struct {
 	HealthAddr  string
 	Limits      limitsConfig
 
+	SnapshotEvery    int
+	SnapshotInterval time.Duration
+
 	// envErrs are the environment variables whose values do not parse;
 	// check reports them instead of running with a silent default.
 	envErrs []error
@@ -80,6 +83,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log", env("CHIRP_LOG", "text"), "log format: text or json (CHIRP_LOG)")
 	fs.DurationVar(&c.ReqTimeout, "request-timeout", c.envDuration("CHIRP_REQUEST_TIMEOUT", 5*time.Second), "how long the gateway waits for a service (CHIRP_REQUEST_TIMEOUT)")
 	fs.StringVar(&c.HealthAddr, "health", env("CHIRP_HEALTH_ADDR", ""), "a service process's HTTP address for /healthz, /readyz and /metrics; empty serves none (CHIRP_HEALTH_ADDR)")
+	fs.IntVar(&c.SnapshotEvery, "snapshot-every", c.envInt("CHIRP_SNAPSHOT_EVERY", 10000), "inputs between a world's snapshots; a negative value turns snapshots off, so a restart replays everything (CHIRP_SNAPSHOT_EVERY)")
+	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", c.envDuration("CHIRP_SNAPSHOT_INTERVAL", 30*time.Second), "longest time between a world's snapshots while inputs arrive (CHIRP_SNAPSHOT_INTERVAL)")
 
 	l := &c.Limits
 	fs.Float64Var(&l.WriteRate, "write-rate", c.envFloat("CHIRP_WRITE_RATE", 20), "writes (post, follow, like) per second one account may make, sustained; 0: no limit (CHIRP_WRITE_RATE)")
@@ -107,6 +112,9 @@ func (c *config) check() error {
 	}
 	if c.ReqTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request timeout %v: want more than 0", c.ReqTimeout))
+	}
+	if c.SnapshotEvery == 0 || c.SnapshotInterval <= 0 {
+		errs = append(errs, fmt.Errorf("snapshots every %d inputs or %v: want a non-zero count (negative: off) and a positive interval", c.SnapshotEvery, c.SnapshotInterval))
 	}
 	l := c.Limits
 	if l.WriteRate < 0 || l.WriteBurst < 0 || l.ConnsPerAddr < 0 || l.SignupsPerMinute < 0 {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func parseConfig(t *testing.T, args ...string) (config, error) {
@@ -63,6 +64,9 @@ func TestBadSettingsAreErrorsNotSilentDefaults(t *testing.T) {
 		{"CHIRP_WRITE_BURST", "-1", "cannot be negative", nil},
 		{"CHIRP_STREAM_REPLICAS", "three", `CHIRP_STREAM_REPLICAS="three" is not a whole number`, nil},
 		{"CHIRP_STREAM_REPLICAS", "0", "stream replicas 0: want 1-5", nil},
+		{"CHIRP_SNAPSHOT_EVERY", "0", "snapshots every 0 inputs", nil},
+		{"CHIRP_SNAPSHOT_INTERVAL", "0s", "want a non-zero count (negative: off) and a positive interval", nil},
+		{"CHIRP_SNAPSHOT_INTERVAL", "often", `CHIRP_SNAPSHOT_INTERVAL="often" is not a duration`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
@@ -83,6 +87,18 @@ func TestStreamReplicasComeFromTheEnvironment(t *testing.T) {
 	t.Setenv("CHIRP_STREAM_REPLICAS", "3")
 	if c, err = parseConfig(t); err != nil || c.Replicas != 3 {
 		t.Errorf("CHIRP_STREAM_REPLICAS=3 gives %d (%v)", c.Replicas, err)
+	}
+}
+
+func TestSnapshotPolicyComesFromTheEnvironment(t *testing.T) {
+	c, err := parseConfig(t)
+	if err != nil || c.SnapshotEvery != 10000 || c.SnapshotInterval != 30*time.Second {
+		t.Fatalf("defaults: every %d, interval %v (%v); want 10000, 30s", c.SnapshotEvery, c.SnapshotInterval, err)
+	}
+	t.Setenv("CHIRP_SNAPSHOT_EVERY", "-1")
+	t.Setenv("CHIRP_SNAPSHOT_INTERVAL", "2m")
+	if c, err = parseConfig(t); err != nil || c.SnapshotEvery != -1 || c.SnapshotInterval != 2*time.Minute {
+		t.Errorf("CHIRP_SNAPSHOT_EVERY=-1, CHIRP_SNAPSHOT_INTERVAL=2m give %d, %v (%v)", c.SnapshotEvery, c.SnapshotInterval, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"chirp/cmd/stack"
 	"chirp/gateway"
+	"chirp/services/loop"
 )
 
 // runMain runs the whole stack in one process until SIGINT or SIGTERM.
@@ -47,6 +48,7 @@ func serve(name string, args []string, components []string) int {
 		Components: components, BcryptCost: cfg.BcryptCost, Log: log,
 		Partitions: cfg.Partitions, Partition: cfg.Partition, OnePartition: cfg.Partition >= 0,
 		StreamReplicas: cfg.Replicas,
+		Snapshots:      loop.SnapshotPolicy{Every: cfg.SnapshotEvery, Interval: cfg.SnapshotInterval},
 	}
 	if components == nil || components[0] == "gateway" {
 		secret, err := cfg.secret()

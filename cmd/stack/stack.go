@@ -55,8 +55,10 @@ type Config struct {
 	OnePartition bool
 	Gateway      gateway.Config
 	BcryptCost   int
-	Version      string
-	Log          *slog.Logger
+	// Snapshots is how often every world snapshots itself.
+	Snapshots loop.SnapshotPolicy
+	Version   string
+	Log       *slog.Logger
 }
 
 // Stack is a running set of components.
@@ -145,13 +147,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		run  runner
 	}{
 		{"user", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
-			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
+			return usersvc.Run(ctx, nc, js, usersvc.Config{BcryptCost: cfg.BcryptCost, Version: cfg.Version, Snapshots: cfg.Snapshots, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
 		{"tweet", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
-			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
+			return tweetsvc.Run(ctx, nc, js, tweetsvc.Config{Version: cfg.Version, Snapshots: cfg.Snapshots, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
 		{"feed", func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, p contract.Partition, ops loop.Ops) error {
-			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Log: cfg.Log, Partition: p, Ops: ops})
+			return feedsvc.Run(ctx, nc, js, feedsvc.Config{Version: cfg.Version, Snapshots: cfg.Snapshots, Log: cfg.Log, Partition: p, Ops: ops})
 		}},
 	}
 	running := 0

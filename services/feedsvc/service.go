@@ -20,6 +20,8 @@ type Config struct {
 	Log     *slog.Logger
 	// Ops exports the world's metrics and readiness.
 	Ops loop.Ops
+	// Snapshots is how often the world snapshots itself.
+	Snapshots loop.SnapshotPolicy
 	// Partition is the share of accounts this instance owns.
 	Partition contract.Partition
 }
@@ -45,6 +47,9 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		Log:       cfg.Log,
 		Partition: cfg.Partition,
 		Ops:       cfg.Ops,
+
+		SnapshotEvery:    cfg.Snapshots.Every,
+		SnapshotInterval: cfg.Snapshots.Interval,
 	}, &handler{w: feed.NewPartition(cfg.Partition)})
 	svc, err := micro.AddService(nc, micro.Config{Name: "feed", Version: cfg.Version, Description: loop.Describe("Chirp home feeds and live pushes", cfg.Partition), Metadata: loop.Metadata("feed", cfg.Partition)})
 	if err != nil {

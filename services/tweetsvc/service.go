@@ -20,6 +20,8 @@ type Config struct {
 	Log     *slog.Logger
 	// Ops exports the world's metrics and readiness.
 	Ops loop.Ops
+	// Snapshots is how often the world snapshots itself.
+	Snapshots loop.SnapshotPolicy
 	// Partition is the share of authors this instance owns.
 	Partition contract.Partition
 }
@@ -42,6 +44,9 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		Log:       cfg.Log,
 		Partition: cfg.Partition,
 		Ops:       cfg.Ops,
+
+		SnapshotEvery:    cfg.Snapshots.Every,
+		SnapshotInterval: cfg.Snapshots.Interval,
 	}, &handler{w: tweet.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 

@@ -27,6 +27,8 @@ type Config struct {
 	Log     *slog.Logger
 	// Ops exports the world's metrics and readiness.
 	Ops loop.Ops
+	// Snapshots is how often the world snapshots itself.
+	Snapshots loop.SnapshotPolicy
 	// Partition is the share of accounts this instance owns.
 	Partition contract.Partition
 }
@@ -60,6 +62,9 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		Log:       cfg.Log,
 		Partition: cfg.Partition,
 		Ops:       cfg.Ops,
+
+		SnapshotEvery:    cfg.Snapshots.Every,
+		SnapshotInterval: cfg.Snapshots.Interval,
 	}, &handler{w: user.NewPartition(cfg.Partition)})
 	in := loop.NewIngress(ctx, nc, js, cfg.Log)
 
