@@ -81,9 +81,11 @@ func (l *Loop) reset(ctx context.Context, barrier <-chan struct{}, applied uint6
 	case <-ctx.Done():
 		return
 	}
+	start := time.Now()
 	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, maxResetBackoff) {
 		f, err := l.recreate(ctx, applied)
 		if err == nil {
+			l.log.Info("consumer recreated after a lost delivery", "applied", applied, "took", time.Since(start).Round(time.Millisecond))
 			select {
 			case out <- f:
 			case <-ctx.Done():
