@@ -143,8 +143,8 @@ func TestCompose(t *testing.T) {
 	}
 	// Kill a follower of the stream and cut off the other; with
 	// CHIRP_COMPOSE_KILL=leader kill the stream's leader instead, which is
-	// harsher. See the README's open problem for what a kill can still
-	// cause.
+	// harsher: deliveries in flight are lost with it, and the loop must
+	// notice and get them again (services/loop/reset.go).
 	kill, cut := followers[1], followers[0]
 	if os.Getenv("CHIRP_COMPOSE_KILL") == "leader" {
 		kill, cut = leader, followers[0]

@@ -8,6 +8,13 @@
 // the order they were stepped, so the consumer's ack floor is always a
 // prefix of what the world has applied and whose effects are done.
 //
+// Inputs are stepped strictly in stream order and none is skipped: each
+// delivery must carry the consumer sequence right after the previous one,
+// and a gap (a delivery lost with a NATS node, or a consumer leader that
+// numbered on elsewhere) makes the loop wait until every stepped input is
+// complete and recreate the consumer right after the last input applied
+// (reset.go), so a lost input is delivered again before any later one.
+//
 // Start-up: the world is restored from its latest snapshot (if any) and
 // rebuilt by replaying, with effects suppressed, every later input up to the
 // durable consumer's ack floor; consumption then resumes right after it with
@@ -158,11 +165,18 @@ func (l *Loop) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create consumer %s: %w", l.cfg.Name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	f, err := l.consume(cons)
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", l.cfg.Name, err)
+		return err
 	}
-	defer it.Stop()
+	// f is nil while a reset replaces the consumer; resets then hands the
+	// new one over.
+	var resets chan *feed
+	defer func() {
+		if f != nil {
+			f.stop()
+		}
+	}()
 	// The backlog: inputs stored after the floor before consuming began.
 	// Once that many new inputs are stepped (or one arrives with nothing
 	// pending behind it), the world has caught up with the stream's tail.
@@ -177,27 +191,6 @@ func (l *Loop) Run(ctx context.Context) error {
 		caughtUp = nil
 	}
 	var fresh uint64
-	inputs := make(chan jetstream.Msg, 1024)
-	go func() {
-		defer close(inputs)
-		for {
-			m, err := it.Next()
-			if errors.Is(err, jetstream.ErrNoHeartbeat) {
-				// The iterator re-issues its pull by itself: missed
-				// heartbeats mean a busy server or a short network
-				// outage, not a dead consumer.
-				l.log.Warn("consumer missed heartbeats, pulling again", "err", err)
-				continue
-			}
-			if err != nil {
-				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					l.log.Error("consumer stopped", "err", err)
-				}
-				return
-			}
-			inputs <- m
-		}
-	}()
 	done := make(chan *completion, 4096)
 	completerDone := make(chan struct{})
 	go func() {
@@ -220,6 +213,10 @@ func (l *Loop) Run(ctx context.Context) error {
 	var out Out
 	waiting := make([]waitingQuery, 0, 4096)
 	for {
+		var inputs <-chan jetstream.Msg
+		if f != nil {
+			inputs = f.inputs
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -227,6 +224,8 @@ func (l *Loop) Run(ctx context.Context) error {
 			if applied > snapped {
 				snapshot()
 			}
+		case f = <-resets:
+			resets = nil
 		case m, ok := <-inputs:
 			if !ok {
 				return fmt.Errorf("%s: input iterator closed", l.cfg.Name)
@@ -238,13 +237,30 @@ func (l *Loop) Run(ctx context.Context) error {
 				continue
 			}
 			seq := meta.Sequence.Stream
+			if dseq := meta.Sequence.Consumer; dseq != f.last+1 {
+				// A delivery before this one never arrived: stepping
+				// this one would skip it for good. Stop taking
+				// deliveries and have the consumer start again right
+				// after applied, once everything stepped is complete.
+				l.log.Warn("consumer reset after a lost delivery", "expected_dseq", f.last+1, "got_dseq", dseq, "seq", seq, "applied", applied)
+				l.metrics.consumerResets.Inc()
+				f.stop()
+				f = nil
+				barrier := make(chan struct{})
+				done <- &completion{barrier: barrier}
+				resets = make(chan *feed)
+				go l.reset(ctx, barrier, applied, resets)
+				continue
+			}
+			f.last = meta.Sequence.Consumer
 			if seq <= applied {
 				if meta.NumDelivered == 1 {
-					// Not a redelivery: a first delivery that came after
-					// later inputs (seen after a NATS node was killed).
-					// It is not stepped, so it is lost to this world:
-					// say so loudly (README, open problem).
-					l.log.Error("input delivered after later ones, not stepped", "seq", seq, "applied", applied, "subject", m.Subject())
+					// Deliveries are contiguous since the consumer
+					// started after an input this world had applied, so
+					// every input up to applied was delivered and stepped
+					// in order, this one included: a first delivery of it
+					// now means the server broke its own order.
+					l.log.Error("first delivery of an input already applied, acknowledged again", "seq", seq, "applied", applied, "dseq", meta.Sequence.Consumer, "subject", m.Subject())
 				}
 				// A redelivery of an input already stepped. Its first
 				// acknowledgement may be queued still, or may have been
@@ -471,8 +487,8 @@ func (l *Loop) replay(ctx context.Context, from, floor uint64) (int, error) {
 	}
 }
 
-// completion is one stepped input whose effects are under way, or a
-// snapshot waiting for the inputs before it to complete.
+// completion is one stepped input whose effects are under way, a
+// snapshot waiting for the inputs before it to complete, or a barrier.
 type completion struct {
 	events   []*nats.Msg
 	acks     []jetstream.PubAckFuture
@@ -480,6 +496,9 @@ type completion struct {
 	jobs     []func() *nats.Msg
 	input    jetstream.Msg
 	snapshot *pendingSnapshot
+	// barrier, when set, is closed once every completion before it is
+	// done: a reset of the consumer waits for it.
+	barrier chan struct{}
 }
 
 // perform starts the input's stream publishes and hands the rest to the
@@ -511,6 +530,10 @@ func (l *Loop) perform(in *Msg, out *Out, m jetstream.Msg) *completion {
 func (l *Loop) complete(ctx context.Context, done <-chan *completion) {
 	storing := make(chan struct{}, 1)
 	for c := range done {
+		if c.barrier != nil {
+			close(c.barrier)
+			continue
+		}
 		if c.snapshot != nil {
 			select {
 			case storing <- struct{}{}:

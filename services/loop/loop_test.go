@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The loop is tested with a small world of its own: a running sum of the
@@ -363,5 +364,85 @@ func waitAckFloor(t *testing.T, js jetstream.JetStream, seq uint64) {
 			t.Fatalf("consumer did not acknowledge input %d", seq)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A delivery lost on its way to the loop (with a NATS node that died, say)
+// is still counted as delivered by the consumer, which sends later inputs
+// and redelivers the lost one only after the ack wait (30 s). The loop must
+// not step the later ones first and then take the lost one for a
+// redelivery of something it applied: it notices the gap in the consumer
+// sequence and has the lost input delivered again, before the later ones.
+func TestALostDeliveryIsSteppedInStreamOrder(t *testing.T) {
+	s := natstest.Server(t)
+	js := testJS(t, s)
+	reg := prometheus.NewRegistry()
+	w := &sumWorld{}
+	r := startLoopOps(t, s, w, -1, Ops{Metrics: reg})
+	ctx := context.Background()
+
+	// A thief on another connection pulls from the loop's own durable
+	// consumer and never acknowledges: the server counts its deliveries as
+	// delivered to the consumer, like ones lost on the way to the loop.
+	cons, err := testJS(t, s).Consumer(ctx, "CHIRP", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server serves the pull requests waiting on a consumer in turn,
+	// one message each: once the loop's request and the thief's both wait,
+	// the inputs stored next alternate between them.
+	waitPullRequests(t, cons, 1)
+	batch, err := cons.Fetch(3, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPullRequests(t, cons, 2)
+	var seqs []uint64
+	want := 0
+	for i := 1; i <= 20; i++ {
+		seqs = append(seqs, add(t, js, fmt.Sprintf(`{"n":%d}`, i)))
+		want += i
+	}
+	var stolen []uint64
+	for m := range batch.Messages() {
+		meta, err := m.Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stolen = append(stolen, meta.Sequence.Stream)
+	}
+	if len(stolen) == 0 || stolen[0] == seqs[len(seqs)-1] {
+		t.Fatalf("the thief took %v of %v: no delivery before a later one was lost", stolen, seqs)
+	}
+
+	// Well before the ack wait would redeliver what the thief took.
+	got := waitSums(t, js, len(seqs))
+	if got[seqs[len(seqs)-1]] != want {
+		t.Errorf("sum after the last input = %d, want %d", got[seqs[len(seqs)-1]], want)
+	}
+	resets, _ := sample(t, reg, "chirp_world_consumer_resets_total", nil)
+	r.stop(t)
+	if fmt.Sprint(w.seen) != fmt.Sprint(seqs) {
+		t.Errorf("world stepped %v, want each input once in stream order %v (the thief took %v)", w.seen, seqs, stolen)
+	}
+	if resets < 1 {
+		t.Errorf("consumer resets = %v, want at least 1", resets)
+	}
+	t.Logf("the thief took %v; the consumer was reset %v times", stolen, resets)
+}
+
+// waitPullRequests waits until at least n pull requests wait on cons.
+func waitPullRequests(t *testing.T, cons jetstream.Consumer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := cons.Info(context.Background())
+		if err == nil && info.NumWaiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d pull requests wait on the consumer (info error %v)", n, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

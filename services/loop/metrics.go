@@ -36,6 +36,9 @@ type metrics struct {
 	step         *prometheus.HistogramVec // by kind: input, query, replay
 	stepped      *prometheus.CounterVec   // by kind: input, replay
 	deadLettered prometheus.Counter
+	// consumerResets counts the durable consumer recreated after a lost
+	// delivery (reset.go).
+	consumerResets prometheus.Counter
 	// The children the loop updates, looked up once.
 	stepInput, stepQuery, stepReplay prometheus.Observer
 	steppedInput, steppedReplay      prometheus.Counter
@@ -65,6 +68,11 @@ func newMetrics(cfg Config, js jetstream.JetStream) *metrics {
 			Help:        "Inputs the world could not decode, republished on chirp.dlq.<world>.",
 			ConstLabels: labels,
 		}),
+		consumerResets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name:        "chirp_world_consumer_resets_total",
+			Help:        "Times the world's durable consumer was recreated right after the last input applied because a delivery was lost.",
+			ConstLabels: labels,
+		}),
 		lag: &lagCollector{js: js, consumer: cfg.Name, desc: prometheus.NewDesc(
 			"chirp_consumer_num_pending",
 			"Inputs in the stream the world's durable consumer has not delivered yet (its num_pending), read from the consumer's info at scrape time.",
@@ -86,7 +94,7 @@ func newMetrics(cfg Config, js jetstream.JetStream) *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.step, m.stepped, m.deadLettered, m.snapAge, m.lag}
+	return []prometheus.Collector{m.step, m.stepped, m.deadLettered, m.consumerResets, m.snapAge, m.lag}
 }
 
 // register adds the collectors to reg and returns the func that removes
