@@ -128,10 +128,7 @@ func (c *client) resumeStep(r *resumeStep, frames [][]byte) [][]byte {
 		}
 	}
 	for _, it := range c.held {
-		if it.seq > c.lastSeq {
-			c.lastSeq = it.seq
-			frames = append(frames, it.frame)
-		}
+		frames = c.livePush(it, frames)
 	}
 	c.resuming, c.held = false, nil
 	return frames
