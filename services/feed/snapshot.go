@@ -39,7 +39,14 @@ type snapRecord struct {
 }
 
 // Snapshot encodes the whole state.
-func (w *World) Snapshot() ([]byte, error) {
+func (w *World) Snapshot() ([]byte, error) { return w.Capture()() }
+
+// Capture copies what a snapshot of the current state needs and returns
+// the function that encodes it. The copy shares nothing the world changes
+// later, so encode may run on another goroutine while the world steps on:
+// only the copy stops the world, not the encoding, which costs several
+// times more.
+func (w *World) Capture() (encode func() ([]byte, error)) {
 	var s snapshot
 	for key, a := range w.accounts {
 		sa := snapAccount{Key: key, Seq: a.seq}
@@ -65,12 +72,14 @@ func (w *World) Snapshot() ([]byte, error) {
 		sa.Online = sortedKeys(a.online)
 		s.Accounts = append(s.Accounts, sa)
 	}
-	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].Key < s.Accounts[j].Key })
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
-		return nil, fmt.Errorf("encode feed snapshot: %w", err)
+	return func() ([]byte, error) {
+		sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].Key < s.Accounts[j].Key })
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(s); err != nil {
+			return nil, fmt.Errorf("encode feed snapshot: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
-	return buf.Bytes(), nil
 }
 
 // Restore replaces the state with a snapshot's. On error the world is

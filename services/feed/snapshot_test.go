@@ -51,6 +51,39 @@ func TestRestoredWorldBehavesLikeTheOriginal(t *testing.T) {
 	}
 }
 
+// A captured snapshot is the state at capture time, however the world
+// steps on before it is encoded (the loop encodes it on another goroutine).
+func TestCaptureIsTheStateWhenCapturedNotWhenEncoded(t *testing.T) {
+	script := randomScript(11, 30, 4000)
+	w := New()
+	half := len(script) / 2
+	for _, in := range script[:half] {
+		w.Step(in)
+	}
+	want, err := w.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	encode := w.Capture()
+	for _, in := range script[half:] {
+		w.Step(in)
+	}
+	got, err := encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("captured snapshot encodes to %d bytes that differ from the %d of the state it was captured from", len(got), len(want))
+	}
+	now, err := w.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(now, want) {
+		t.Fatal("the script's second half changed nothing; the test shows nothing")
+	}
+}
+
 func TestRestoreOfGarbageLeavesWorldUnchanged(t *testing.T) {
 	w := world(posted(tw("alice", 1, 1)), followed("bob", "alice"))
 	before, _ := w.Snapshot()

@@ -175,4 +175,8 @@ func pushFrame(p contract.PushRecord) ([]byte, error) {
 
 // Snapshot and Restore let the loop save and load the world.
 func (h *handler) Snapshot() ([]byte, error) { return h.w.Snapshot() }
-func (h *handler) Restore(b []byte) error    { return h.w.Restore(b) }
+
+// Capture lets the loop encode the feed world's snapshot off its goroutine.
+func (h *handler) Capture() func() ([]byte, error) { return h.w.Capture() }
+
+func (h *handler) Restore(b []byte) error { return h.w.Restore(b) }

@@ -446,3 +446,76 @@ func waitPullRequests(t *testing.T, cons jetstream.Consumer, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// capturingWorld is a sumWorld whose snapshot is captured on the loop
+// goroutine and encoded later, by an encode that waits for release.
+type capturingWorld struct {
+	sumWorld
+	release chan struct{}
+}
+
+func (w *capturingWorld) Capture() func() ([]byte, error) {
+	sum := w.sum
+	return func() ([]byte, error) {
+		<-w.release
+		return json.Marshal(map[string]int{"sum": sum})
+	}
+}
+
+// A Capturer's snapshot is encoded off the loop goroutine: while its
+// encoding is held up, the world goes on stepping inputs; once let go, the
+// snapshot stored is the state at capture time.
+func TestCapturedSnapshotIsEncodedWithoutStoppingTheWorld(t *testing.T) {
+	s := natstest.Server(t)
+	js := testJS(t, s)
+	w := &capturingWorld{release: make(chan struct{})}
+	nc := natstest.Conn(t, s)
+	njs, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(nc, njs, Config{
+		Name: "test", Filters: []string{addSubject + ".>"}, SnapshotEvery: 3,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, w)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-l.Ready()
+
+	var seqs []uint64
+	for i := 1; i <= 12; i++ {
+		seqs = append(seqs, add(t, js, fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	// Every input is stepped and its event stored while the first
+	// snapshot's encoding waits.
+	got := waitSums(t, js, len(seqs))
+	if got[seqs[11]] != 78 {
+		t.Fatalf("sum after 12 inputs = %d, want 78", got[seqs[11]])
+	}
+	close(w.release)
+	snap := waitSnapshot(t, js, seqs[2])
+	obs, err := js.ObjectStore(context.Background(), natskit.SnapshotBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := obs.GetBytes(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored struct{ Sum int }
+	if err := json.Unmarshal(b, &stored); err != nil {
+		t.Fatal(err)
+	}
+	// The snapshot covering input seq k holds the sum of 1..k's values.
+	want := map[uint64]int{}
+	for i, sq := range seqs {
+		want[sq] = (i + 1) * (i + 2) / 2
+	}
+	if stored.Sum != want[snap] {
+		t.Errorf("snapshot at seq %d holds sum %d, want %d (the state when captured)", snap, stored.Sum, want[snap])
+	}
+	cancel()
+	<-done
+}

@@ -21,6 +21,14 @@ type Snapshotter interface {
 	Restore([]byte) error
 }
 
+// Capturer is a Snapshotter that can split a snapshot in two: Capture runs
+// on the loop goroutine and copies what the snapshot needs; the encode
+// function it returns runs later on another goroutine, while the world
+// steps on, and must not touch the world.
+type Capturer interface {
+	Capture() (encode func() ([]byte, error))
+}
+
 // snapshotMeta is the object metadata key holding the stream sequence of
 // the last input a snapshot includes.
 const snapshotMeta = "chirp-seq"
@@ -29,9 +37,10 @@ const snapshotMeta = "chirp-seq"
 // reaches it, every input up to seq is complete, so the snapshot may be
 // stored without ever getting ahead of the consumer's ack floor.
 type pendingSnapshot struct {
-	seq  uint64
-	data []byte
-	at   time.Time // when it was taken
+	seq    uint64
+	data   []byte
+	encode func() ([]byte, error) // set instead of data by a Capturer
+	at     time.Time              // when it was taken
 }
 
 // restore loads the latest snapshot. It returns the sequence it covers, or
@@ -74,13 +83,19 @@ func (l *Loop) restore(ctx context.Context) uint64 {
 	return seq
 }
 
-// takeSnapshot encodes the world as of input seq.
+// takeSnapshot encodes the world as of input seq, or with a Capturer
+// copies it and leaves the encoding to storeSnapshot's goroutine.
 func (l *Loop) takeSnapshot(seq uint64) *pendingSnapshot {
 	s, ok := l.h.(Snapshotter)
 	if !ok || l.cfg.SnapshotEvery < 0 {
 		return nil
 	}
 	start := time.Now()
+	if c, ok := s.(Capturer); ok {
+		encode := c.Capture()
+		l.log.Debug("snapshot captured", "seq", seq, "took", time.Since(start))
+		return &pendingSnapshot{seq: seq, encode: encode, at: start}
+	}
 	data, err := s.Snapshot()
 	if err != nil {
 		l.log.Error("snapshot failed", "seq", seq, "err", err)
@@ -92,6 +107,13 @@ func (l *Loop) takeSnapshot(seq uint64) *pendingSnapshot {
 
 // storeSnapshot writes a snapshot whose inputs are all complete.
 func (l *Loop) storeSnapshot(ctx context.Context, p *pendingSnapshot) error {
+	if p.encode != nil {
+		data, err := p.encode()
+		if err != nil {
+			return fmt.Errorf("encode snapshot: %w", err)
+		}
+		p.data, p.encode = data, nil
+	}
 	obs, err := l.js.ObjectStore(ctx, natskit.SnapshotBucket)
 	if err != nil {
 		return fmt.Errorf("snapshot store: %w", err)
