@@ -14,7 +14,7 @@ COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compos
 COMPOSE_FILE ?= docker-compose.yml:docker-compose.local.yml
 export COMPOSE_FILE
 
-.PHONY: all build run test vet fmt demo crash browser fuzz bench bench-go bench-tools bench-durability bench-scale images up down compose-test tools clean help
+.PHONY: all build run test vet fmt demo crash fuzz bench bench-go bench-tools bench-durability bench-scale images up down compose-test tools clean help
 
 # Centrifugo, the peer `chirp bench` measures beside Chirp (built from the Go
 # module proxy into bin/, never vendored). BENCH_FLAGS go to `chirp bench`.
@@ -35,10 +35,12 @@ run: build
 test: vet
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
+## vet: go vet of every module and the gofmt check
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
 	@test -z "$$(gofmt -l $(MODULES))" || { gofmt -l $(MODULES); echo "gofmt needed"; exit 1; }
 
+## fmt: gofmt every module
 fmt:
 	gofmt -w $(MODULES)
 
@@ -106,8 +108,10 @@ $(BIN)/centrifugo:
 tools:
 	$(GO) install github.com/nats-io/natscli/nats@v0.5.0
 
+## clean: remove bin/ and out/
 clean:
 	rm -rf $(BIN) out
 
+## help: this list
 help:
 	@grep -h '^## ' $(MAKEFILE_LIST) | sed 's/^## //'

@@ -75,7 +75,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", env("CHIRP_DATA_DIR", "./data"), "data folder (CHIRP_DATA_DIR)")
 	fs.StringVar(&c.GatewayID, "gateway-id", env("CHIRP_GATEWAY_ID", defaultGatewayID()), "gateway instance id, stable across restarts (CHIRP_GATEWAY_ID)")
 	fs.StringVar(&c.TokenSecret, "token-secret", env("CHIRP_TOKEN_SECRET", ""), "secret that signs tokens, shared by all gateways; empty reads or creates <data>/token.secret (CHIRP_TOKEN_SECRET)")
-	fs.IntVar(&c.Partitions, "partitions", c.envInt("CHIRP_PARTITIONS", 1), "partitions per service (CHIRP_PARTITIONS); `chirp run` runs them all")
+	fs.IntVar(&c.Partitions, "partitions", c.envInt("CHIRP_PARTITIONS", 1), "partitions per service (CHIRP_PARTITIONS); chirp run runs them all")
 	fs.IntVar(&c.Partition, "partition", c.envInt("CHIRP_PARTITION", -1), "the one partition (0..partitions-1) a service process runs; -1 runs all (CHIRP_PARTITION)")
 	fs.IntVar(&c.Replicas, "stream-replicas", c.envInt("CHIRP_STREAM_REPLICAS", 1), "replicas of the CHIRP stream and the snapshot bucket on an external clustered NATS, 1-5 (CHIRP_STREAM_REPLICAS)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.envInt("CHIRP_BCRYPT_COST", 10), "bcrypt cost for password hashes, 4-31 (CHIRP_BCRYPT_COST)")
