@@ -151,7 +151,14 @@ func (c *Conn) Close() error {
 // with ok=false is returned together with a *ServerError. Transport
 // failures wrap ErrClosed or the context's error.
 func (c *Conn) Do(ctx context.Context, op string, fields map[string]any) (Reply, error) {
-	id := strconv.FormatUint(c.nextID.Add(1), 36)
+	return c.roundTrip(ctx, strconv.FormatUint(c.nextID.Add(1), 36), op, fields, true)
+}
+
+// roundTrip sends {"id","op",...fields} and waits for the reply to id.
+// With markLate, a reply that comes after ctx ended is dropped quietly
+// when it arrives; without, the caller is expected to send id again (Do's
+// ids are fresh, DoID's are retried).
+func (c *Conn) roundTrip(ctx context.Context, id, op string, fields map[string]any, markLate bool) (Reply, error) {
 	msg := make(map[string]any, len(fields)+2)
 	maps.Copy(msg, fields)
 	msg["id"], msg["op"] = id, op
@@ -167,13 +174,17 @@ func (c *Conn) Do(ctx context.Context, op string, fields map[string]any) (Reply,
 		c.mu.Unlock()
 		return Reply{}, fmt.Errorf("%s: %w", op, err)
 	}
+	if _, busy := c.pending[id]; busy {
+		c.mu.Unlock()
+		return Reply{}, fmt.Errorf("%s: request id %q already in flight", op, id)
+	}
 	c.pending[id] = ch
 	c.mu.Unlock()
 	forget := func(late bool) {
 		c.mu.Lock()
 		if _, ok := c.pending[id]; ok {
 			delete(c.pending, id)
-			if late && len(c.late) < 100000 {
+			if late && markLate && len(c.late) < 100000 {
 				c.late[id] = struct{}{}
 			}
 		}

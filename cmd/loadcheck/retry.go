@@ -2,15 +2,11 @@ package loadcheck
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // ErrGaveUp wraps the last error of a request whose outcome stayed unknown
@@ -21,66 +17,7 @@ var ErrGaveUp = errors.New("outcome unknown")
 // be sent again with the same id after its reply was lost. The id must not
 // be in flight on c already.
 func (c *Conn) DoID(ctx context.Context, id, op string, fields map[string]any) (Reply, error) {
-	msg := make(map[string]any, len(fields)+2)
-	maps.Copy(msg, fields)
-	msg["id"], msg["op"] = id, op
-	data, err := json.Marshal(msg)
-	if err != nil {
-		return Reply{}, fmt.Errorf("%s: encode request: %w", op, err)
-	}
-
-	ch := make(chan Reply, 1)
-	c.mu.Lock()
-	if c.isDone() {
-		err := c.err
-		c.mu.Unlock()
-		return Reply{}, fmt.Errorf("%s: %w", op, err)
-	}
-	if _, busy := c.pending[id]; busy {
-		c.mu.Unlock()
-		return Reply{}, fmt.Errorf("%s: request id %q already in flight", op, id)
-	}
-	c.pending[id] = ch
-	c.mu.Unlock()
-	forget := func() {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-	}
-
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(defaultWriteTimeout)
-	}
-	c.wmu.Lock()
-	_ = c.ws.SetWriteDeadline(deadline)
-	err = c.ws.WriteMessage(websocket.TextMessage, data)
-	c.wmu.Unlock()
-	if err != nil {
-		forget()
-		c.fail(fmt.Errorf("%w: write: %v", ErrClosed, err))
-		return Reply{}, fmt.Errorf("%s: write: %w", op, ErrClosed)
-	}
-
-	select {
-	case r := <-ch:
-		return finish(op, r)
-	case <-ctx.Done():
-		forget()
-		select { // the reply may have raced the deadline
-		case r := <-ch:
-			return finish(op, r)
-		default:
-		}
-		return Reply{}, fmt.Errorf("%s: waiting for reply: %w", op, ctx.Err())
-	case <-c.done:
-		select {
-		case r := <-ch:
-			return finish(op, r)
-		default:
-		}
-		return Reply{}, fmt.Errorf("%s: %w", op, c.Err())
-	}
+	return c.roundTrip(ctx, id, op, fields, false)
 }
 
 // OutcomeUnknown reports whether err leaves a request's outcome unknown, so
