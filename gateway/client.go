@@ -128,7 +128,10 @@ func (c *client) resumeStep(r *resumeStep, frames [][]byte) [][]byte {
 		}
 	}
 	for _, it := range c.held {
-		frames = c.livePush(it, frames)
+		if it.seq > c.lastSeq {
+			c.lastSeq = it.seq
+			frames = append(frames, it.frame)
+		}
 	}
 	c.resuming, c.held = false, nil
 	return frames

@@ -330,7 +330,10 @@ func (c *client) take(it item, frames [][]byte) [][]byte {
 		}
 		c.held = append(c.held, it)
 	case it.seq != 0:
-		frames = c.livePush(it, frames)
+		if it.seq > c.lastSeq {
+			c.lastSeq = it.seq
+			frames = append(frames, it.frame)
+		}
 	case it.pending != nil:
 		if c.pending == nil {
 			c.pending = make(map[uint64]pendingReq)
@@ -352,23 +355,6 @@ func (c *client) take(it item, frames [][]byte) [][]byte {
 		frames = append(frames, it.frame)
 	}
 	return frames
-}
-
-// livePush writes a live push unless its seq was written already. A seq
-// past the next one means pushes were lost on the way to this socket (the
-// gateway's subscription overflowed while the hub was behind): the client
-// gets a gap for them first, so it re-reads its feed instead of missing
-// them silently. Every push of an account after its first on this socket
-// comes through here, so seqs written are otherwise consecutive.
-func (c *client) livePush(it item, frames [][]byte) [][]byte {
-	if it.seq <= c.lastSeq {
-		return frames
-	}
-	if c.lastSeq > 0 && it.seq > c.lastSeq+1 {
-		frames = append(frames, gapFrame(it.seq-1))
-	}
-	c.lastSeq = it.seq
-	return append(frames, it.frame)
 }
 
 // close sends a close frame with code and closes the socket; safe from any
